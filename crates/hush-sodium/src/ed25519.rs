@@ -187,6 +187,21 @@ impl Ed25519PublicKey {
     }
 }
 
+/// `scalar · B` for the Ed25519 base point B, without clamping
+/// (`crypto_scalarmult_ed25519_base_noclamp`). Fails for a zero scalar.
+pub fn scalarmult_base_noclamp(scalar: &[u8; 32]) -> Result<Ed25519PublicKey> {
+    ensure_init();
+    let mut out = [0u8; 32];
+    // SAFETY: `out` has 32 writable bytes and `scalar` 32 readable bytes.
+    let rc =
+        unsafe { ffi::crypto_scalarmult_ed25519_base_noclamp(out.as_mut_ptr(), scalar.as_ptr()) };
+    if rc == 0 {
+        Ok(Ed25519PublicKey(out))
+    } else {
+        Err(Error::InvalidPublicKey)
+    }
+}
+
 /// Reduces a 64-byte little-endian integer modulo the group order L
 /// (`crypto_core_ed25519_scalar_reduce`).
 pub fn scalar_reduce(wide: &[u8; 64]) -> [u8; 32] {
