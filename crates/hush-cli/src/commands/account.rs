@@ -1,0 +1,212 @@
+//! `hush account new | restore | show | recovery-password`.
+
+use std::io::{self, BufRead, IsTerminal, Read};
+
+use anyhow::{Context, anyhow};
+use hush_proto::{AccountSeed, RecoveryPassword};
+use hush_sodium::SystemRng;
+use qrcode::render::unicode::Dense1x2;
+use qrcode::{EcLevel, QrCode};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::Failure;
+use crate::args::{AccountCommand, NewArgs, RecoveryPasswordArgs, Settings};
+use crate::output;
+use crate::profile::{Profile, StoredAccount, validate_display_name};
+
+/// Longest line accepted as a recovery password on stdin (25 long words fit easily).
+const MAX_PASSWORD_LINE: u64 = 4096;
+
+/// Runs one `account` subcommand.
+pub fn run(settings: &Settings, command: AccountCommand) -> Result<(), Failure> {
+    let profile = Profile::new(&settings.data_dir, settings.profile.clone());
+    match command {
+        AccountCommand::New(args) => new(settings, &profile, args),
+        AccountCommand::Restore(args) => restore(settings, &profile, args),
+        AccountCommand::Show => show(settings, &profile),
+        AccountCommand::RecoveryPassword(args) => recovery_password(settings, &profile, &args),
+    }
+}
+
+/// Validates the display name and refuses to replace an account without `--force`.
+fn prepare(profile: &Profile, args: &NewArgs) -> Result<Option<String>, Failure> {
+    let display_name = args
+        .display_name
+        .as_deref()
+        .map(validate_display_name)
+        .transpose()
+        .map_err(Failure::invalid_input)?;
+    if profile.has_account() && !args.force {
+        return Err(anyhow!(
+            "profile '{}' already has an account; it is never overwritten. Use another \
+             profile (--profile NAME) or pass --force to replace it",
+            profile.name()
+        )
+        .into());
+    }
+    Ok(display_name)
+}
+
+fn new(settings: &Settings, profile: &Profile, args: NewArgs) -> Result<(), Failure> {
+    let display_name = prepare(profile, &args)?;
+    let seed = AccountSeed::generate(&mut SystemRng);
+    let stored = profile.save(seed, display_name, now_ms(), args.force)?;
+    report_account(settings, profile, &stored, false);
+    Ok(())
+}
+
+fn restore(settings: &Settings, profile: &Profile, args: NewArgs) -> Result<(), Failure> {
+    let display_name = prepare(profile, &args)?;
+    let phrase = read_recovery_password()?;
+    let seed = RecoveryPassword::parse(&phrase)
+        .map_err(|e| Failure::invalid_input(anyhow!(e).context("invalid recovery password")))?;
+    let stored = profile.save(seed, display_name, now_ms(), args.force)?;
+    report_account(settings, profile, &stored, true);
+    Ok(())
+}
+
+/// One line from stdin when it is not a terminal; otherwise a prompt without echo.
+fn read_recovery_password() -> Result<Zeroizing<String>, Failure> {
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        output::note("Enter your 13-word recovery password (the words are not shown as you type).");
+        let phrase = rpassword::prompt_password("Recovery password: ")
+            .context("reading the recovery password from the terminal")?;
+        return Ok(Zeroizing::new(phrase));
+    }
+    let mut line = Zeroizing::new(String::new());
+    stdin
+        .lock()
+        .take(MAX_PASSWORD_LINE + 1)
+        .read_line(&mut line)
+        .map_err(|e| Failure::invalid_input(anyhow!(e).context("reading the recovery password from stdin")))?;
+    if line.len() as u64 > MAX_PASSWORD_LINE {
+        return Err(Failure::invalid_input(anyhow!(
+            "the recovery password line is longer than {MAX_PASSWORD_LINE} bytes"
+        )));
+    }
+    Ok(line)
+}
+
+fn report_account(settings: &Settings, profile: &Profile, stored: &StoredAccount, restored: bool) {
+    let id = stored.identity.account_id().to_string();
+    let show_command = if profile.name() == "default" {
+        "hush account recovery-password".to_owned()
+    } else {
+        format!("hush --profile {} account recovery-password", profile.name())
+    };
+    if settings.json {
+        output::json(&json!({
+            "account_id": id,
+            "ed25519_pubkey": hex::encode(stored.identity.ed25519_public().as_bytes()),
+            "display_name": stored.display_name,
+            "profile": profile.name(),
+            "restored": restored,
+            "recovery_password_command": show_command,
+        }));
+    } else {
+        output::result(&id);
+        let verb = if restored { "Restored" } else { "Created" };
+        output::note(&format!(
+            "{verb} the account above in profile '{}'. Share the Account ID with people who \
+             should reach you.",
+            profile.name()
+        ));
+    }
+    if !restored {
+        output::note(&format!(
+            "Your recovery password is the only way to get this account back on another \
+             device. Write it down and keep it offline; to see it, run: {show_command}"
+        ));
+    }
+}
+
+fn show(settings: &Settings, profile: &Profile) -> Result<(), Failure> {
+    let stored = profile.load()?;
+    let id = stored.identity.account_id().to_string();
+    let ed = hex::encode(stored.identity.ed25519_public().as_bytes());
+    if settings.json {
+        output::json(&json!({
+            "account_id": id,
+            "ed25519_pubkey": ed,
+            "display_name": stored.display_name,
+        }));
+    } else {
+        output::result(&format!("Account ID:    {id}"));
+        output::result(&format!("Ed25519 key:   {ed}"));
+        output::result(&format!(
+            "Display name:  {}",
+            stored.display_name.as_deref().unwrap_or("(not set)")
+        ));
+        output::result(&format!("Profile:       {}", profile.name()));
+    }
+    Ok(())
+}
+
+fn recovery_password(
+    settings: &Settings,
+    profile: &Profile,
+    args: &RecoveryPasswordArgs,
+) -> Result<(), Failure> {
+    if args.qr && settings.json {
+        return Err(Failure::invalid_input(anyhow!(
+            "--qr draws on a terminal and cannot be combined with --json"
+        )));
+    }
+    let stored = profile.load()?;
+    if !args.yes {
+        confirm_showing()?;
+    }
+    let words = stored.seed.recovery_password();
+    if settings.json {
+        output::json(&json!({ "recovery_password": words.expose() }));
+        return Ok(());
+    }
+    output::note("Anyone who sees these words controls your account. Never share them.");
+    output::result(words.expose());
+    if args.qr {
+        let code = QrCode::with_error_correction_level(words.expose().as_bytes(), EcLevel::M)
+            .context("drawing the QR code")?;
+        // Light modules drawn as blocks: scannable on the usual dark terminal background.
+        let art = code
+            .render::<Dense1x2>()
+            .dark_color(Dense1x2::Light)
+            .light_color(Dense1x2::Dark)
+            .quiet_zone(true)
+            .build();
+        output::result(&art);
+    }
+    Ok(())
+}
+
+/// Asks on the terminal; refuses without a terminal (scripts pass `--yes`).
+fn confirm_showing() -> Result<(), Failure> {
+    let stdin = io::stdin();
+    if !stdin.is_terminal() {
+        return Err(anyhow!(
+            "not showing the recovery password without a confirmation: run this in a terminal, \
+             or pass --yes"
+        )
+        .into());
+    }
+    output::prompt(
+        "Your recovery password gives full control of your account to whoever sees it.\n\
+         Show it now? [y/N] ",
+    );
+    let mut answer = String::new();
+    stdin.lock().take(64).read_line(&mut answer).context("reading the answer")?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        Err(anyhow!("not shown").into())
+    }
+}
+
+/// Milliseconds since the Unix epoch, from the system clock.
+#[allow(clippy::disallowed_methods, reason = "the CLI's one use of the wall clock")]
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

@@ -1,0 +1,67 @@
+//! `hush`: the command-line interface of the hush messenger.
+//!
+//! This binary is thin glue: it parses arguments ([`args`]) into validated settings, runs a
+//! command ([`commands`]), prints the result ([`output`]) and maps failures to exit codes.
+//! The protocol lives in `hush-proto`; the profile files of this first version live in
+//! [`profile`] until the client library takes them over.
+
+#![allow(unreachable_pub, reason = "a binary crate: `pub` only marks what other modules use")]
+
+mod args;
+mod commands;
+mod output;
+mod profile;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::Cli;
+
+/// Exit codes, as listed in `hush --help`.
+pub mod exit {
+    /// The command did what was asked.
+    pub const OK: u8 = 0;
+    /// The command failed: no account, an account already exists, an I/O error…
+    pub const FAILURE: u8 = 1;
+    /// The input was invalid: bad arguments, a bad recovery password or display name.
+    /// Nothing was written.
+    pub const INVALID_INPUT: u8 = 2;
+}
+
+/// A failure with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl Failure {
+    /// Exit 2: the user's input was wrong.
+    pub fn invalid_input(error: impl Into<anyhow::Error>) -> Self {
+        Self { code: exit::INVALID_INPUT, error: error.into() }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Self { code: exit::FAILURE, error: error.into() }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match cli.settings() {
+        Ok(s) => s,
+        Err(failure) => return report(&failure),
+    };
+    match commands::run(&settings, cli.command) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(failure) => report(&failure),
+    }
+}
+
+fn report(failure: &Failure) -> ExitCode {
+    output::error(&failure.error);
+    ExitCode::from(failure.code)
+}
