@@ -23,7 +23,13 @@ pub struct Cli {
     data_dir: Option<PathBuf>,
 
     /// The profile (one account per profile).
-    #[arg(long, global = true, env = "HUSH_PROFILE", default_value = "default", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "HUSH_PROFILE",
+        default_value = "default",
+        value_name = "NAME"
+    )]
     profile: String,
 
     /// Print exactly one JSON object per line on stdout (messages for people go to stderr).
@@ -104,13 +110,21 @@ impl Cli {
             })?,
         };
         let profile = ProfileName::parse(&self.profile).map_err(Failure::invalid_input)?;
-        Ok(Settings { data_dir, profile, json: self.json })
+        Ok(Settings {
+            data_dir,
+            profile,
+            json: self.json,
+        })
     }
 }
 
 /// `$XDG_DATA_HOME/hush`, else `$HOME/.local/share/hush`.
 fn default_data_dir() -> Option<PathBuf> {
-    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let non_empty = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     non_empty("XDG_DATA_HOME")
         .or_else(|| non_empty("HOME").map(|home| home.join(".local").join("share")))
         .map(|base| base.join("hush"))

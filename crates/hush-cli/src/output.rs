@@ -1,7 +1,11 @@
 //! Everything `hush` prints goes through here: results on stdout (one JSON object per line
 //! with `--json`), messages for people on stderr.
 
-#![allow(clippy::print_stdout, clippy::print_stderr, reason = "this module is the CLI's output")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "this module is the CLI's output"
+)]
 
 use std::io::{self, Write};
 

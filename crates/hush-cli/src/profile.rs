@@ -31,8 +31,9 @@ pub struct ProfileName(String);
 impl ProfileName {
     /// Validates a name.
     pub fn parse(name: &str) -> anyhow::Result<Self> {
-        let valid_chars =
-            name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        let valid_chars = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if name.is_empty() || name.len() > 64 || !valid_chars || name.starts_with('.') {
             bail!(
                 "invalid profile name {name:?}: use 1 to 64 letters, digits, '_', '-' or '.', \
@@ -144,12 +145,15 @@ impl Profile {
         let file: AccountFile = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a valid hush account file", path.display()))?;
         if file.version != FORMAT_VERSION {
-            bail!("{} has format version {}; this hush reads version 1", path.display(), file.version);
+            bail!(
+                "{} has format version {}; this hush reads version 1",
+                path.display(),
+                file.version
+            );
         }
         let SecretPart::Plain { seed } = &file.secret;
-        let entropy = Zeroizing::new(
-            hex::decode(seed.as_str()).context("the stored seed is not hex")?,
-        );
+        let entropy =
+            Zeroizing::new(hex::decode(seed.as_str()).context("the stored seed is not hex")?);
         let seed = AccountSeed::from_entropy(&entropy)?;
         let identity = Identity::from_seed(&seed);
         if identity.account_id().to_string() != file.account_id
@@ -160,7 +164,11 @@ impl Profile {
                 path.display()
             );
         }
-        Ok(StoredAccount { seed, identity, display_name: file.display_name.clone() })
+        Ok(StoredAccount {
+            seed,
+            identity,
+            display_name: file.display_name.clone(),
+        })
     }
 
     /// Writes the account atomically, creating the folders with mode 0700 and the file with
@@ -182,12 +190,18 @@ impl Profile {
             ed25519_pubkey: hex::encode(identity.ed25519_public().as_bytes()),
             display_name: display_name.clone(),
             created_at_ms,
-            secret: SecretPart::Plain { seed: hex::encode(seed.entropy()) },
+            secret: SecretPart::Plain {
+                seed: hex::encode(seed.entropy()),
+            },
         };
         let json = Zeroizing::new(serde_json::to_vec_pretty(&file)?);
         create_private_dir(&self.dir)?;
         write_atomically(&self.account_path(), &json)?;
-        Ok(StoredAccount { seed, identity, display_name })
+        Ok(StoredAccount {
+            seed,
+            identity,
+            display_name,
+        })
     }
 }
 
@@ -213,7 +227,11 @@ fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let tmp = dir.join(format!(".{}.tmp", ACCOUNT_FILE));
     let _ = fs::remove_file(&tmp);
     let result = (|| -> anyhow::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(contents)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -265,14 +283,19 @@ mod tests {
         // No overwrite without `replace`.
         let other = AccountSeed::from_entropy(&[6; 16]).unwrap();
         assert!(profile.save(other, None, 43, false).is_err());
-        assert_eq!(profile.load().unwrap().identity.account_id(), saved.identity.account_id());
+        assert_eq!(
+            profile.load().unwrap().identity.account_id(),
+            saved.identity.account_id()
+        );
     }
 
     #[test]
     fn tampered_files_are_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let profile = Profile::new(tmp.path(), ProfileName::parse("p").unwrap());
-        profile.save(AccountSeed::from_entropy(&[5; 16]).unwrap(), None, 1, false).unwrap();
+        profile
+            .save(AccountSeed::from_entropy(&[5; 16]).unwrap(), None, 1, false)
+            .unwrap();
         let path = profile.account_path();
         let text = fs::read_to_string(&path).unwrap();
         let other = Identity::from_seed(&AccountSeed::from_entropy(&[6; 16]).unwrap());

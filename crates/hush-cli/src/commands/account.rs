@@ -80,7 +80,9 @@ fn read_recovery_password() -> Result<Zeroizing<String>, Failure> {
         .lock()
         .take(MAX_PASSWORD_LINE + 1)
         .read_line(&mut line)
-        .map_err(|e| Failure::invalid_input(anyhow!(e).context("reading the recovery password from stdin")))?;
+        .map_err(|e| {
+            Failure::invalid_input(anyhow!(e).context("reading the recovery password from stdin"))
+        })?;
     if line.len() as u64 > MAX_PASSWORD_LINE {
         return Err(Failure::invalid_input(anyhow!(
             "the recovery password line is longer than {MAX_PASSWORD_LINE} bytes"
@@ -94,7 +96,10 @@ fn report_account(settings: &Settings, profile: &Profile, stored: &StoredAccount
     let show_command = if profile.name() == "default" {
         "hush account recovery-password".to_owned()
     } else {
-        format!("hush --profile {} account recovery-password", profile.name())
+        format!(
+            "hush --profile {} account recovery-password",
+            profile.name()
+        )
     };
     if settings.json {
         output::json(&json!({
@@ -195,7 +200,11 @@ fn confirm_showing() -> Result<(), Failure> {
          Show it now? [y/N] ",
     );
     let mut answer = String::new();
-    stdin.lock().take(64).read_line(&mut answer).context("reading the answer")?;
+    stdin
+        .lock()
+        .take(64)
+        .read_line(&mut answer)
+        .context("reading the answer")?;
     if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
         Ok(())
     } else {
@@ -204,7 +213,10 @@ fn confirm_showing() -> Result<(), Failure> {
 }
 
 /// Milliseconds since the Unix epoch, from the system clock.
-#[allow(clippy::disallowed_methods, reason = "the CLI's one use of the wall clock")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the CLI's one use of the wall clock"
+)]
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
