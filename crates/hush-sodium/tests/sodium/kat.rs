@@ -139,6 +139,28 @@ fn crypto_box_seed_keypair_and_easy_match_nacl_vectors() {
 }
 
 #[test]
+fn sealed_box_opens_libsessions_known_ciphertext() {
+    // session-protocol.md §13.3: a sealed box made by libsession (deterministic ephemeral key)
+    // for the account whose seed is 00112233…eeff ‖ 16 zero bytes. It holds
+    // "hello" ‖ sender Ed25519 key ‖ 64-byte signature.
+    let recipient = Ed25519KeyPair::from_seed(&Secret::from_array(arr(
+        "00112233445566778899aabbccddeeff00000000000000000000000000000000",
+    )))
+    .to_x25519()
+    .unwrap();
+    let sealed = unhex(
+        "208f96785db92319bc7a14afecc01e17bde912d17bbb32834c03ea63b1862c2a1b730e0725ef75b2f1a276db584c59a0ed9b5497bcb9f4effa893b5cb8b04dbe7a6ab457ebf972f03b006dd4572980a725399616d40184b86aa3b7b218bdc6dd7c1adccda8ef4897f0f458492240b39079c27a6c791067ab26a03067a7602b50f0434639906f93e548f909d5286edde365ebddc146",
+    );
+    let inner = cryptobox::seal_open(&sealed, &recipient).unwrap();
+    assert_eq!(inner.len(), 5 + 32 + 64);
+    assert_eq!(&inner[..5], b"hello");
+    assert_eq!(
+        &inner[5..37],
+        &unhex("4cb76fdc6d32278e3f83dbf608360ecc6b65727934b85d2fb86862ff98c46ab7")[..]
+    );
+}
+
+#[test]
 fn sealed_box_round_trip_has_48_bytes_overhead() {
     // crypto_box_seal is randomised; its byte layout is pinned by the differential test against
     // RustCrypto's crypto_box and by hush-proto's deterministic Session vector.
