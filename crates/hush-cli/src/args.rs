@@ -110,21 +110,14 @@ impl Cli {
             })?,
         };
         let profile = ProfileName::parse(&self.profile).map_err(Failure::invalid_input)?;
-        Ok(Settings {
-            data_dir,
-            profile,
-            json: self.json,
-        })
+        Ok(Settings { data_dir, profile, json: self.json })
     }
 }
 
 /// `$XDG_DATA_HOME/hush`, else `$HOME/.local/share/hush`.
 fn default_data_dir() -> Option<PathBuf> {
-    let non_empty = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let non_empty =
+        |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     non_empty("XDG_DATA_HOME")
         .or_else(|| non_empty("HOME").map(|home| home.join(".local").join("share")))
         .map(|base| base.join("hush"))

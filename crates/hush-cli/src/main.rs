@@ -5,10 +5,7 @@
 //! The protocol lives in `hush-proto`; the profile files of this first version live in
 //! [`profile`] until the client library takes them over.
 
-#![allow(
-    unreachable_pub,
-    reason = "a binary crate: `pub` only marks what other modules use"
-)]
+#![allow(unreachable_pub, reason = "a binary crate: `pub` only marks what other modules use")]
 
 mod args;
 mod commands;
@@ -42,19 +39,13 @@ pub struct Failure {
 impl Failure {
     /// Exit 2: the user's input was wrong.
     pub fn invalid_input(error: impl Into<anyhow::Error>) -> Self {
-        Self {
-            code: exit::INVALID_INPUT,
-            error: error.into(),
-        }
+        Self { code: exit::INVALID_INPUT, error: error.into() }
     }
 }
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(error: E) -> Self {
-        Self {
-            code: exit::FAILURE,
-            error: error.into(),
-        }
+        Self { code: exit::FAILURE, error: error.into() }
     }
 }
 

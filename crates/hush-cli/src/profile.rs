@@ -31,9 +31,8 @@ pub struct ProfileName(String);
 impl ProfileName {
     /// Validates a name.
     pub fn parse(name: &str) -> anyhow::Result<Self> {
-        let valid_chars = name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        let valid_chars =
+            name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if name.is_empty() || name.len() > 64 || !valid_chars || name.starts_with('.') {
             bail!(
                 "invalid profile name {name:?}: use 1 to 64 letters, digits, '_', '-' or '.', \
@@ -75,18 +74,24 @@ struct AccountFile {
     secret: SecretPart,
 }
 
-/// How the seed is stored. Only plain storage exists today; passphrase wrapping adds a kind.
+/// The secret part of the file. The seed hex is wiped when this is dropped.
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-enum SecretPart {
-    Plain { seed: String },
+#[serde(deny_unknown_fields)]
+struct SecretPart {
+    kind: SecretKind,
+    seed: String,
+}
+
+/// How the seed is stored. Only plain storage exists today; passphrase wrapping adds a kind.
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum SecretKind {
+    Plain,
 }
 
 impl Drop for SecretPart {
     fn drop(&mut self) {
-        match self {
-            Self::Plain { seed } => seed.zeroize(),
-        }
+        self.seed.zeroize();
     }
 }
 
@@ -151,24 +156,17 @@ impl Profile {
                 file.version
             );
         }
-        let SecretPart::Plain { seed } = &file.secret;
+        let SecretKind::Plain = file.secret.kind;
         let entropy =
-            Zeroizing::new(hex::decode(seed.as_str()).context("the stored seed is not hex")?);
+            Zeroizing::new(hex::decode(&file.secret.seed).context("the stored seed is not hex")?);
         let seed = AccountSeed::from_entropy(&entropy)?;
         let identity = Identity::from_seed(&seed);
         if identity.account_id().to_string() != file.account_id
             || hex::encode(identity.ed25519_public().as_bytes()) != file.ed25519_pubkey
         {
-            bail!(
-                "{} is inconsistent: its Account ID does not match its seed",
-                path.display()
-            );
+            bail!("{} is inconsistent: its Account ID does not match its seed", path.display());
         }
-        Ok(StoredAccount {
-            seed,
-            identity,
-            display_name: file.display_name.clone(),
-        })
+        Ok(StoredAccount { seed, identity, display_name: file.display_name })
     }
 
     /// Writes the account atomically, creating the folders with mode 0700 and the file with
@@ -180,6 +178,10 @@ impl Profile {
         created_at_ms: u64,
         replace: bool,
     ) -> anyhow::Result<StoredAccount> {
+        create_private_dir(&self.dir)?;
+        // Serialise concurrent `new`/`restore` runs on this profile: the existence check and
+        // the write happen under one lock.
+        let _lock = self.lock()?;
         if self.has_account() && !replace {
             bail!("profile '{}' already has an account", self.name());
         }
@@ -190,18 +192,30 @@ impl Profile {
             ed25519_pubkey: hex::encode(identity.ed25519_public().as_bytes()),
             display_name: display_name.clone(),
             created_at_ms,
-            secret: SecretPart::Plain {
-                seed: hex::encode(seed.entropy()),
-            },
+            secret: SecretPart { kind: SecretKind::Plain, seed: hex::encode(seed.entropy()) },
         };
-        let json = Zeroizing::new(serde_json::to_vec_pretty(&file)?);
-        create_private_dir(&self.dir)?;
-        write_atomically(&self.account_path(), &json)?;
-        Ok(StoredAccount {
-            seed,
-            identity,
-            display_name,
-        })
+        // Sized up front (the file is well under 4 KiB) so the buffer holding the seed never
+        // reallocates and leaves unwiped copies.
+        let mut json = Zeroizing::new(Vec::with_capacity(4096));
+        serde_json::to_writer_pretty(&mut *json, &file)?;
+        write_atomically(&self.account_path(), &json, replace)?;
+        Ok(StoredAccount { seed, identity, display_name })
+    }
+}
+
+impl Profile {
+    /// An exclusive lock on the profile, held until the returned file is dropped.
+    fn lock(&self) -> anyhow::Result<File> {
+        let path = self.dir.join(".lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        file.lock().with_context(|| format!("locking {}", path.display()))?;
+        Ok(file)
     }
 }
 
@@ -221,27 +235,24 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `path` via a 0600 temporary file in the same folder, fsync, rename, fsync folder.
-fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+/// Writes `path` via a uniquely named 0600 temporary file in the same folder: write, fsync,
+/// then rename over the old file (`replace`) or hard-link into place, which fails if the file
+/// exists. The folder is fsynced afterwards; once the file is in place, a failure of that
+/// last fsync (some filesystems refuse it) no longer fails the write.
+fn write_atomically(path: &Path, contents: &[u8], replace: bool) -> anyhow::Result<()> {
     let dir = path.parent().context("a file path has a parent")?;
-    let tmp = dir.join(format!(".{}.tmp", ACCOUNT_FILE));
-    let _ = fs::remove_file(&tmp);
-    let result = (|| -> anyhow::Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
+    let suffix: [u8; 8] = hush_sodium::Csprng::array(&mut hush_sodium::SystemRng);
+    let tmp = dir.join(format!(".{ACCOUNT_FILE}.{}.tmp", hex::encode(suffix)));
+    let written = (|| -> std::io::Result<()> {
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
         f.write_all(contents)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()?;
-        Ok(())
+        if replace { fs::rename(&tmp, path) } else { fs::hard_link(&tmp, path) }
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
+    let _ = fs::remove_file(&tmp);
+    written.with_context(|| format!("writing {}", path.display()))?;
+    let _ = File::open(dir).and_then(|d| d.sync_all());
+    Ok(())
 }
 
 #[cfg(test)]
@@ -283,27 +294,20 @@ mod tests {
         // No overwrite without `replace`.
         let other = AccountSeed::from_entropy(&[6; 16]).unwrap();
         assert!(profile.save(other, None, 43, false).is_err());
-        assert_eq!(
-            profile.load().unwrap().identity.account_id(),
-            saved.identity.account_id()
-        );
+        assert_eq!(profile.load().unwrap().identity.account_id(), saved.identity.account_id());
     }
 
     #[test]
     fn tampered_files_are_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let profile = Profile::new(tmp.path(), ProfileName::parse("p").unwrap());
-        profile
-            .save(AccountSeed::from_entropy(&[5; 16]).unwrap(), None, 1, false)
-            .unwrap();
+        profile.save(AccountSeed::from_entropy(&[5; 16]).unwrap(), None, 1, false).unwrap();
         let path = profile.account_path();
         let text = fs::read_to_string(&path).unwrap();
         let other = Identity::from_seed(&AccountSeed::from_entropy(&[6; 16]).unwrap());
         let first = Identity::from_seed(&AccountSeed::from_entropy(&[5; 16]).unwrap());
-        let swapped = text.replace(
-            &first.account_id().to_string(),
-            &other.account_id().to_string(),
-        );
+        let swapped =
+            text.replace(&first.account_id().to_string(), &other.account_id().to_string());
         fs::write(&path, swapped).unwrap();
         let err = profile.load().unwrap_err().to_string();
         assert!(err.contains("inconsistent"), "{err}");

@@ -8,10 +8,7 @@
 //! time over the sum of its primitives. Results go into `BENCHMARKS.md`.
 
 #![allow(missing_docs, clippy::print_stdout, clippy::unwrap_used)]
-#![allow(
-    clippy::disallowed_methods,
-    reason = "a benchmark measures wall time by design"
-)]
+#![allow(clippy::disallowed_methods, reason = "a benchmark measures wall time by design")]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -94,19 +91,13 @@ fn compare(
     ratios.sort_by(f64::total_cmp);
     (
         Timing::from_samples(protocol_samples),
-        primitive_samples
-            .into_iter()
-            .map(Timing::from_samples)
-            .collect(),
+        primitive_samples.into_iter().map(Timing::from_samples).collect(),
         ratios[SAMPLES / 2],
     )
 }
 
 fn row(name: &str, t: &Timing) {
-    println!(
-        "| {name} | {:.2} µs | {:.2}–{:.2} µs |",
-        t.median_us, t.min_us, t.max_us
-    );
+    println!("| {name} | {:.2} µs | {:.2}–{:.2} µs |", t.median_us, t.min_us, t.max_us);
 }
 
 fn report(name: &str, protocol: (&str, &Timing), primitives: &[(String, Timing)], ratio: f64) {
@@ -164,15 +155,9 @@ fn bench_v1() {
     let [sign, seal] = <[Timing; 2]>::try_from(prims).ok().unwrap();
     report(
         "V1 encrypt",
-        (
-            "V1 encrypt: pad + sign + seal (`padding::pad` + `message::encrypt`)",
-            &encrypt,
-        ),
+        ("V1 encrypt: pad + sign + seal (`padding::pad` + `message::encrypt`)", &encrypt),
         &[
-            (
-                format!("crypto_sign_ed25519_detached ({} B)", signed_input.len()),
-                sign,
-            ),
+            (format!("crypto_sign_ed25519_detached ({} B)", signed_input.len()), sign),
             (format!("crypto_box_seal ({} B)", sealed_input.len()), seal),
         ],
         ratio,
@@ -181,13 +166,9 @@ fn bench_v1() {
     // Decrypt = crypto_box_seal_open, Ed25519 verify, and the Ed25519 → X25519 conversion that
     // names the sender's Account ID.
     let padded = padding::pad(&content);
-    let ciphertext = message::encrypt(
-        sender.ed25519(),
-        recipient.x25519().public(),
-        &padded,
-        &mut SystemRng,
-    )
-    .unwrap();
+    let ciphertext =
+        message::encrypt(sender.ed25519(), recipient.x25519().public(), &padded, &mut SystemRng)
+            .unwrap();
     let sealed = cryptobox::seal(&sealed_input, recipient.x25519().public()).unwrap();
     let signature = sender.ed25519().sign(&signed_input);
     let (decrypt, prims, ratio) = compare(
@@ -200,10 +181,7 @@ fn bench_v1() {
                 black_box(cryptobox::seal_open(black_box(&sealed), recipient.x25519()).unwrap());
             },
             &mut || {
-                sender
-                    .ed25519_public()
-                    .verify(black_box(&signed_input), &signature)
-                    .unwrap();
+                sender.ed25519_public().verify(black_box(&signed_input), &signature).unwrap();
             },
             &mut || {
                 black_box(sender.ed25519_public().to_x25519().unwrap());
@@ -213,23 +191,11 @@ fn bench_v1() {
     let [open, verify, convert] = <[Timing; 3]>::try_from(prims).ok().unwrap();
     report(
         "V1 decrypt",
-        (
-            "V1 decrypt: open + verify + unpad (`message::decrypt` + `padding::unpad`)",
-            &decrypt,
-        ),
+        ("V1 decrypt: open + verify + unpad (`message::decrypt` + `padding::unpad`)", &decrypt),
         &[
             (format!("crypto_box_seal_open ({} B)", sealed.len()), open),
-            (
-                format!(
-                    "crypto_sign_ed25519_verify_detached ({} B)",
-                    signed_input.len()
-                ),
-                verify,
-            ),
-            (
-                "crypto_sign_ed25519_pk_to_curve25519 (sender's Account ID)".to_owned(),
-                convert,
-            ),
+            (format!("crypto_sign_ed25519_verify_detached ({} B)", signed_input.len()), verify),
+            ("crypto_sign_ed25519_pk_to_curve25519 (sender's Account ID)".to_owned(), convert),
         ],
         ratio,
     );
@@ -251,17 +217,13 @@ fn kdf(enc: EncType) {
 
 fn bench_onion(enc: EncType, layers: usize) {
     let mut rng = SystemRng;
-    let keys: Vec<Ed25519KeyPair> = (0..layers)
-        .map(|_| Ed25519KeyPair::generate(&mut rng))
-        .collect();
+    let keys: Vec<Ed25519KeyPair> =
+        (0..layers).map(|_| Ed25519KeyPair::generate(&mut rng)).collect();
     let xs: Vec<X25519KeyPair> = keys.iter().map(|k| k.to_x25519().unwrap()).collect();
     let nodes: Vec<OnionNode> = keys
         .iter()
         .zip(&xs)
-        .map(|(k, x)| OnionNode {
-            ed25519: *k.public(),
-            x25519: *x.public(),
-        })
+        .map(|(k, x)| OnionNode { ed25519: *k.public(), x25519: *x.public() })
         .collect();
     let (path, destination) = nodes.split_at(layers - 1);
     // A typical request: a 1 KiB store (base64 data inside RPC JSON).
@@ -339,24 +301,14 @@ fn bench_onion(enc: EncType, layers: usize) {
     let [keygen, dh, kdfs, aeads] = <[Timing; 4]>::try_from(prims).ok().unwrap();
     report(
         &format!("build {layers} layers"),
-        (
-            &format!("build {layers} layers (`onion::build_request`)"),
-            &build,
-        ),
+        (&format!("build {layers} layers (`onion::build_request`)"), &build),
         &[
-            (
-                format!("{layers} × X25519 keygen (randombytes + scalarmult_base)"),
-                keygen,
-            ),
+            (format!("{layers} × X25519 keygen (randombytes + scalarmult_base)"), keygen),
             (format!("{layers} × X25519 (crypto_scalarmult)"), dh),
             (
                 format!(
                     "{layers} × KDF ({})",
-                    if enc == EncType::AesGcm {
-                        "HMAC-SHA256"
-                    } else {
-                        "BLAKE2b"
-                    }
+                    if enc == EncType::AesGcm { "HMAC-SHA256" } else { "BLAKE2b" }
                 ),
                 kdfs,
             ),
@@ -414,10 +366,7 @@ fn bench_onion(enc: EncType, layers: usize) {
     let [dh, kdfs, aeads] = <[Timing; 3]>::try_from(prims).ok().unwrap();
     report(
         &format!("peel {layers} layers"),
-        (
-            &format!("peel {layers} layers (`decrypt_layer` + `route` at each node)"),
-            &peel,
-        ),
+        (&format!("peel {layers} layers (`decrypt_layer` + `route` at each node)"), &peel),
         &[
             (format!("{layers} × X25519 (crypto_scalarmult)"), dh),
             (format!("{layers} × KDF"), kdfs),
@@ -432,17 +381,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    println!(
-        "## hush-proto: V1 messages and onion layers (libsodium {})",
-        hush_sodium::version()
-    );
+    println!("## hush-proto: V1 messages and onion layers (libsodium {})", hush_sodium::version());
     println!(
         "\nAES-256-GCM hardware support: {}",
-        if aead::aes256gcm_is_available() {
-            "yes"
-        } else {
-            "no"
-        }
+        if aead::aes256gcm_is_available() { "yes" } else { "no" }
     );
     bench_v1();
     for enc in [EncType::XChaCha20, EncType::AesGcm] {

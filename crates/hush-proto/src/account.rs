@@ -65,9 +65,8 @@ impl AccountId {
 
     /// Validates a 33-byte slice.
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
-        let bytes: [u8; 33] = bytes
-            .try_into()
-            .map_err(|_| Error::AccountIdLength(bytes.len() * 2))?;
+        let bytes: [u8; 33] =
+            bytes.try_into().map_err(|_| Error::AccountIdLength(bytes.len() * 2))?;
         Self::from_bytes(bytes)
     }
 
@@ -120,10 +119,7 @@ impl AccountId {
         if self.0[0] == prefix.byte() {
             Ok(())
         } else {
-            Err(Error::WrongAccountKind {
-                expected: prefix.byte(),
-                actual: self.0[0],
-            })
+            Err(Error::WrongAccountKind { expected: prefix.byte(), actual: self.0[0] })
         }
     }
 
@@ -166,10 +162,8 @@ pub struct AccountSeed {
 impl AccountSeed {
     /// A fresh 16-byte seed.
     pub fn generate(rng: &mut impl Csprng) -> Self {
-        let mut entropy = Secret::<16>::random(rng);
-        let seed = Self::from_entropy(entropy.expose()).expect("invariant: 16 bytes");
-        hush_sodium::memzero(entropy.expose_mut());
-        seed
+        let entropy = Secret::<16>::random(rng);
+        Self::from_entropy(entropy.expose()).expect("invariant: 16 bytes")
     }
 
     /// From 16 bytes (standard) or 32 bytes (legacy).
@@ -179,10 +173,7 @@ impl AccountSeed {
         }
         let mut ed25519_seed = Secret::<32>::zeroed();
         ed25519_seed.expose_mut()[..entropy.len()].copy_from_slice(entropy);
-        Ok(Self {
-            ed25519_seed,
-            len: entropy.len(),
-        })
+        Ok(Self { ed25519_seed, len: entropy.len() })
     }
 
     /// The entropy: 16 bytes, or 32 for legacy accounts. Secret.
@@ -228,11 +219,7 @@ impl Identity {
             .to_x25519()
             .expect("invariant: the public key of a seed keypair is a valid point");
         let account_id = AccountId::from_x25519(x25519.public());
-        Self {
-            ed25519,
-            x25519,
-            account_id,
-        }
+        Self { ed25519, x25519, account_id }
     }
 
     /// The Ed25519 keypair (signs messages and storage requests).
@@ -267,31 +254,17 @@ mod tests {
         assert_eq!(id.prefix(), IdPrefix::Standard);
         assert_eq!(id.to_string(), ok);
         assert_eq!(AccountId::parse(&ok.to_uppercase()).unwrap(), id);
-        assert!(matches!(
-            AccountId::parse(&ok[..64]),
-            Err(Error::AccountIdLength(64))
-        ));
+        assert!(matches!(AccountId::parse(&ok[..64]), Err(Error::AccountIdLength(64))));
         let not_hex = format!("{}zz", &ok[..64]);
-        assert!(matches!(
-            AccountId::parse(&not_hex),
-            Err(Error::AccountIdNotHex)
-        ));
+        assert!(matches!(AccountId::parse(&not_hex), Err(Error::AccountIdNotHex)));
         let bad_prefix = format!("07{}", &ok[2..]);
-        assert!(matches!(
-            AccountId::parse(&bad_prefix),
-            Err(Error::AccountIdPrefix(0x07))
-        ));
+        assert!(matches!(AccountId::parse(&bad_prefix), Err(Error::AccountIdPrefix(0x07))));
         for p in ["03", "15", "25"] {
             assert!(AccountId::parse(&format!("{p}{}", &ok[2..])).is_ok());
         }
         assert!(matches!(
-            AccountId::parse(&format!("03{}", &ok[2..]))
-                .unwrap()
-                .x25519(),
-            Err(Error::WrongAccountKind {
-                expected: 0x05,
-                actual: 0x03
-            })
+            AccountId::parse(&format!("03{}", &ok[2..])).unwrap().x25519(),
+            Err(Error::WrongAccountKind { expected: 0x05, actual: 0x03 })
         ));
     }
 
@@ -303,10 +276,7 @@ mod tests {
 
     #[test]
     fn seeds_are_16_or_32_bytes_and_redacted() {
-        assert!(matches!(
-            AccountSeed::from_entropy(&[0; 15]),
-            Err(Error::SeedLength(15))
-        ));
+        assert!(matches!(AccountSeed::from_entropy(&[0; 15]), Err(Error::SeedLength(15))));
         let s = AccountSeed::from_entropy(&[7; 16]).unwrap();
         assert_eq!(&s.ed25519_seed().expose()[..16], &[7; 16]);
         assert_eq!(&s.ed25519_seed().expose()[16..], &[0; 16]);

@@ -37,9 +37,7 @@ fn check_domain(domain: &str) -> Result<()> {
 
 fn message_key(key_base: &[u8; 32], plaintext_len: usize, domain: &str) -> AeadKey {
     let mut h = Blake2b::<32>::new();
-    h.update(key_base)
-        .update(&(plaintext_len as u64).to_be_bytes())
-        .update(domain.as_bytes());
+    h.update(key_base).update(&(plaintext_len as u64).to_be_bytes()).update(domain.as_bytes());
     AeadKey::from_secret(Secret::from_array(h.finalize()))
 }
 

@@ -43,26 +43,16 @@ pub fn wrap(envelope: &Envelope) -> Vec<u8> {
 /// (receivers ignore verb, path and id).
 pub fn unwrap(data: &[u8]) -> Result<Envelope> {
     if data.len() > MAX_MESSAGE_SIZE {
-        return Err(Error::TooLarge {
-            what: "message",
-            max: MAX_MESSAGE_SIZE,
-            actual: data.len(),
-        });
+        return Err(Error::TooLarge { what: "message", max: MAX_MESSAGE_SIZE, actual: data.len() });
     }
-    let ws = WebSocketMessage::decode(data).map_err(|source| Error::Protobuf {
-        what: "WebSocketMessage",
-        source,
-    })?;
+    let ws = WebSocketMessage::decode(data)
+        .map_err(|source| Error::Protobuf { what: "WebSocketMessage", source })?;
     let body = ws
         .request
         .and_then(|r| r.body)
-        .ok_or(Error::InvalidEnvelope(
-            "the WebSocket wrapper has no request body",
-        ))?;
-    let envelope = Envelope::decode(body.as_slice()).map_err(|source| Error::Protobuf {
-        what: "Envelope",
-        source,
-    })?;
+        .ok_or(Error::InvalidEnvelope("the WebSocket wrapper has no request body"))?;
+    let envelope = Envelope::decode(body.as_slice())
+        .map_err(|source| Error::Protobuf { what: "Envelope", source })?;
     if envelope::Type::try_from(envelope.r#type).is_err() {
         return Err(Error::InvalidEnvelope("unknown envelope type"));
     }
@@ -104,17 +94,31 @@ pub fn seal_1to1(
     Ok(wrap(&envelope))
 }
 
-/// A received 1:1 message after decryption and verification.
-#[derive(Debug, Clone, PartialEq)]
+/// A received 1:1 message after decryption and verification. `Debug` does not show the
+/// content.
+#[derive(Clone, PartialEq)]
 pub struct Received {
     /// The sender's Account ID (from the verified signing key).
     pub sender: AccountId,
     /// The sender's Ed25519 key.
     pub sender_ed25519: Ed25519PublicKey,
-    /// When the sender says it sent the message (signed).
+    /// When the sender says it sent the message: `Envelope.timestamp`.
     pub sent_at: Timestamp,
+    /// Whether `sent_at` is covered by the sender's signature (`Content.sigTimestamp` was set,
+    /// and equal). Current clients always sign it; messages from older clients may not.
+    pub sent_at_signed: bool,
     /// The message.
     pub content: Content,
+}
+
+impl std::fmt::Debug for Received {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Received")
+            .field("sender", &self.sender)
+            .field("sent_at", &self.sent_at)
+            .field("sent_at_signed", &self.sent_at_signed)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Opens stored bytes addressed to `recipient`: unwraps, decrypts, verifies the sender,
@@ -124,26 +128,19 @@ pub fn open_1to1(recipient: &Identity, data: &[u8]) -> Result<Received> {
     if envelope.r#type != envelope::Type::SessionMessage as i32 {
         return Err(Error::InvalidEnvelope("not a 1:1 message"));
     }
-    let ciphertext = envelope
-        .content
-        .as_deref()
-        .ok_or(Error::InvalidEnvelope("the envelope has no content"))?;
+    let ciphertext =
+        envelope.content.as_deref().ok_or(Error::InvalidEnvelope("the envelope has no content"))?;
     let opened = message::decrypt(recipient.x25519(), ciphertext)?;
-    let content =
-        Content::decode(padding::unpad(&opened.plaintext)).map_err(|source| Error::Protobuf {
-            what: "Content",
-            source,
-        })?;
-    if content
-        .sig_timestamp
-        .is_some_and(|t| t != envelope.timestamp)
-    {
+    let content = Content::decode(padding::unpad(&opened.plaintext))
+        .map_err(|source| Error::Protobuf { what: "Content", source })?;
+    if content.sig_timestamp.is_some_and(|t| t != envelope.timestamp) {
         return Err(Error::TimestampMismatch);
     }
     Ok(Received {
         sender: opened.sender,
         sender_ed25519: opened.sender_ed25519,
         sent_at: Timestamp::from_millis(envelope.timestamp),
+        sent_at_signed: content.sig_timestamp.is_some(),
         content,
     })
 }

@@ -74,16 +74,12 @@ pub fn encrypt_deterministic(
 ) -> Result<Vec<u8>> {
     let inner = sign_for_recipient(sender, recipient, message);
     let mut seed_hash = Blake2b::<32>::keyed(EPHEMERAL_HASH_KEY)?;
-    seed_hash
-        .update(sender.seed().expose())
-        .update(recipient.as_bytes())
-        .update(message);
+    seed_hash.update(sender.seed().expose()).update(recipient.as_bytes()).update(message);
     let ephemeral = cryptobox::seed_keypair(&Secret::from_array(seed_hash.finalize()));
     seal_with(&ephemeral, recipient, &inner)
 }
 
-/// A decrypted message with its verified sender.
-#[derive(Debug)]
+/// A decrypted message with its verified sender. `Debug` does not show the plaintext.
 pub struct Opened {
     /// The message as it was signed (still padded, for Content).
     pub plaintext: Zeroizing<Vec<u8>>,
@@ -91,6 +87,15 @@ pub struct Opened {
     pub sender_ed25519: Ed25519PublicKey,
     /// The sender's Account ID, derived from that key.
     pub sender: AccountId,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("plaintext_len", &self.plaintext.len())
+            .field("sender", &self.sender)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Opens a V1 ciphertext addressed to `recipient` and verifies the sender's signature.
@@ -108,20 +113,12 @@ pub fn decrypt(recipient: &X25519KeyPair, ciphertext: &[u8]) -> Result<Opened> {
     let mut signed = Zeroizing::new(Vec::with_capacity(message_len + 64));
     signed.extend_from_slice(&inner[..message_len + 32]);
     signed.extend_from_slice(recipient.public().as_bytes());
-    sender_ed25519
-        .verify(&signed, &signature)
-        .map_err(|_| Error::BadSignature)?;
+    sender_ed25519.verify(&signed, &signature).map_err(|_| Error::BadSignature)?;
 
-    let sender_x25519 = sender_ed25519
-        .to_x25519()
-        .map_err(|_| Error::BadSignature)?;
+    let sender_x25519 = sender_ed25519.to_x25519().map_err(|_| Error::BadSignature)?;
     let mut plaintext = inner;
     plaintext.truncate(message_len);
-    Ok(Opened {
-        plaintext,
-        sender_ed25519,
-        sender: AccountId::from_x25519(&sender_x25519),
-    })
+    Ok(Opened { plaintext, sender_ed25519, sender: AccountId::from_x25519(&sender_x25519) })
 }
 
 /// The nonce `crypto_box_seal` uses for ephemeral key `e` and recipient `y`: `BLAKE2b-24(e ‖ y)`.

@@ -23,9 +23,7 @@ impl MessageHash {
     /// The hash of `data` stored for `account` in `namespace`.
     pub fn compute(account: &AccountId, namespace: Namespace, data: &[u8]) -> Self {
         let mut hash = Blake2b::<32>::new();
-        hash.update(account.as_bytes())
-            .update(namespace.signature_part().as_bytes())
-            .update(data);
+        hash.update(account.as_bytes()).update(namespace.signature_part().as_bytes()).update(data);
         Self(STANDARD_NO_PAD.encode(hash.finalize()))
     }
 

@@ -30,11 +30,7 @@ pub fn words() -> &'static [&'static str] {
     static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
     WORDS.get_or_init(|| {
         let list: Vec<&str> = include_str!("mnemonic/english.txt").lines().collect();
-        assert_eq!(
-            list.len(),
-            WORD_COUNT,
-            "invariant: the bundled word list has 1626 words"
-        );
+        assert_eq!(list.len(), WORD_COUNT, "invariant: the bundled word list has 1626 words");
         list
     })
 }
@@ -46,12 +42,7 @@ fn index_by_prefix() -> &'static HashMap<&'static str, u16> {
         words()
             .iter()
             .enumerate()
-            .map(|(i, w)| {
-                (
-                    &w[..PREFIX_LEN],
-                    u16::try_from(i).expect("invariant: 1626 < 2^16"),
-                )
-            })
+            .map(|(i, w)| (&w[..PREFIX_LEN], u16::try_from(i).expect("invariant: 1626 < 2^16")))
             .collect()
     })
 }
@@ -63,40 +54,47 @@ fn lookup(word: &str) -> Option<u16> {
     index_by_prefix().get(prefix).copied()
 }
 
-/// Which data word the checksum word repeats.
-fn checksum_index(data_words: &[&str]) -> usize {
-    let mut prefixes = Zeroizing::new(String::with_capacity(data_words.len() * PREFIX_LEN));
-    for w in data_words {
-        prefixes.push_str(&w[..PREFIX_LEN]);
+/// Which data word the checksum word repeats: CRC-32 of the data words' 3-letter prefixes,
+/// modulo their number. `data` is not empty.
+fn checksum_index(data: &[u16]) -> usize {
+    let list = words();
+    let mut prefixes = Zeroizing::new(String::with_capacity(data.len() * PREFIX_LEN));
+    for &i in data {
+        prefixes.push_str(&list[usize::from(i)][..PREFIX_LEN]);
     }
     let crc = crc32fast::hash(prefixes.as_bytes());
     // usize is at least 32 bits on every supported target.
-    crc as usize % data_words.len()
+    crc as usize % data.len()
 }
 
-/// Encodes `bytes` (a multiple of 4) as words, with the checksum word if `with_checksum`.
-pub fn encode(bytes: &[u8], with_checksum: bool) -> Result<Vec<&'static str>> {
+/// Word indices for `bytes` (a multiple of 4), with the checksum index if `with_checksum`.
+fn encode_indices(bytes: &[u8], with_checksum: bool) -> Result<Zeroizing<Vec<u16>>> {
     if !bytes.len().is_multiple_of(4) {
         return Err(Error::MnemonicInputLength(bytes.len()));
     }
-    let list = words();
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 1);
+    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len() / 4 * 3 + 1));
     for chunk in bytes.chunks_exact(4) {
-        let mut x = u64::from(u32::from_le_bytes(
-            chunk.try_into().expect("chunks_exact(4)"),
-        ));
+        let mut x = u64::from(u32::from_le_bytes(chunk.try_into().expect("chunks_exact(4)")));
         let w1 = x % N;
         x /= N;
         let w2 = (x + w1) % N;
         x /= N;
         let w3 = (x + w2) % N;
-        // Indices are < 1626, so the casts are lossless.
-        out.extend([w1, w2, w3].map(|w| list[w as usize]));
+        x.zeroize();
+        // Indices are < 1626, so the conversions cannot fail.
+        out.extend([w1, w2, w3].map(|w| u16::try_from(w).expect("index < 1626")));
     }
     if with_checksum && !out.is_empty() {
-        out.push(out[checksum_index(&out)]);
+        let checksum = out[checksum_index(&out)];
+        out.push(checksum);
     }
     Ok(out)
+}
+
+/// Encodes `bytes` (a multiple of 4) as words, with the checksum word if `with_checksum`.
+pub fn encode(bytes: &[u8], with_checksum: bool) -> Result<Vec<&'static str>> {
+    let list = words();
+    Ok(encode_indices(bytes, with_checksum)?.iter().map(|&i| list[usize::from(i)]).collect())
 }
 
 /// Decodes words back into bytes. A count divisible by 3 has no checksum word; one more than
@@ -114,28 +112,16 @@ pub fn decode(input: &[&str]) -> Result<Zeroizing<Vec<u8>>> {
         })?;
         indices.push(index);
     }
-    let data_len = if with_checksum {
-        input.len() - 1
-    } else {
-        input.len()
-    };
-    let list = words();
-    if with_checksum {
-        let data_words: Vec<&str> = indices[..data_len]
-            .iter()
-            .map(|&i| list[usize::from(i)])
-            .collect();
-        if indices[data_len] != indices[checksum_index(&data_words)] {
-            return Err(Error::ChecksumMismatch);
-        }
+    let data_len = if with_checksum { input.len() - 1 } else { input.len() };
+    if with_checksum && indices[data_len] != indices[checksum_index(&indices[..data_len])] {
+        return Err(Error::ChecksumMismatch);
     }
     let mut out = Zeroizing::new(Vec::with_capacity(data_len / 3 * 4));
     for (group, triple) in indices[..data_len].chunks_exact(3).enumerate() {
         let [a, b, c] = [triple[0], triple[1], triple[2]].map(u64::from);
         let mut x = a + N * ((N - a + b) % N) + N * N * ((N - b + c) % N);
-        let value = u32::try_from(x).map_err(|_| Error::InvalidWordGroup {
-            position: group * 3 + 1,
-        });
+        let value =
+            u32::try_from(x).map_err(|_| Error::InvalidWordGroup { position: group * 3 + 1 });
         x.zeroize();
         out.extend_from_slice(&value?.to_le_bytes());
     }
@@ -150,8 +136,19 @@ pub struct RecoveryPassword(Zeroizing<String>);
 impl RecoveryPassword {
     /// The recovery password of `seed`.
     pub fn from_seed(seed: &AccountSeed) -> Self {
-        let words = encode(seed.entropy(), true).expect("invariant: seeds are 16 or 32 bytes");
-        Self(Zeroizing::new(words.join(" ")))
+        let indices =
+            encode_indices(seed.entropy(), true).expect("invariant: seeds are 16 or 32 bytes");
+        let list = words();
+        // Sized exactly, so the string never reallocates and leaves no stray copy behind.
+        let len = indices.iter().map(|&i| list[usize::from(i)].len() + 1).sum::<usize>() - 1;
+        let mut phrase = Zeroizing::new(String::with_capacity(len));
+        for (n, &i) in indices.iter().enumerate() {
+            if n > 0 {
+                phrase.push(' ');
+            }
+            phrase.push_str(list[usize::from(i)]);
+        }
+        Self(phrase)
     }
 
     /// Parses what a user typed: any case, any whitespace between words; words may be given
@@ -193,18 +190,12 @@ mod tests {
 
     #[test]
     fn rejects_wrong_counts_and_unknown_words() {
-        assert!(matches!(
-            RecoveryPassword::parse(""),
-            Err(Error::WordCount(0))
-        ));
+        assert!(matches!(RecoveryPassword::parse(""), Err(Error::WordCount(0))));
         assert!(matches!(
             RecoveryPassword::parse(&"abbey ".repeat(12)),
             Err(Error::MissingChecksumWord(12))
         ));
-        assert!(matches!(
-            RecoveryPassword::parse(&"abbey ".repeat(14)),
-            Err(Error::WordCount(14))
-        ));
+        assert!(matches!(RecoveryPassword::parse(&"abbey ".repeat(14)), Err(Error::WordCount(14))));
         let err =
             RecoveryPassword::parse(&format!("{}xylophone", "abbey ".repeat(12))).unwrap_err();
         assert!(matches!(&err, Error::UnknownWord { position: 13, word } if word == "xylophone"));
@@ -224,18 +215,12 @@ mod tests {
         // a = 1625, b = 1624, c = 1623 gives x = 1625 + N·1625 + N²·1625 > 2³² − 1.
         let list = words();
         let w = [list[1625], list[1624], list[1623]];
-        assert!(matches!(
-            decode(&w),
-            Err(Error::InvalidWordGroup { position: 1 })
-        ));
+        assert!(matches!(decode(&w), Err(Error::InvalidWordGroup { position: 1 })));
     }
 
     #[test]
     fn debug_is_redacted() {
         let seed = AccountSeed::from_entropy(&[1; 16]).unwrap();
-        assert_eq!(
-            format!("{:?}", seed.recovery_password()),
-            "RecoveryPassword([REDACTED])"
-        );
+        assert_eq!(format!("{:?}", seed.recovery_password()), "RecoveryPassword([REDACTED])");
     }
 }

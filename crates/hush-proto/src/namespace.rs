@@ -54,11 +54,7 @@ impl Namespace {
     /// The namespace as it appears in signed strings and message hashes: empty for 0, the
     /// decimal number otherwise.
     pub fn signature_part(self) -> String {
-        if self.0 == 0 {
-            String::new()
-        } else {
-            self.0.to_string()
-        }
+        if self.0 == 0 { String::new() } else { self.0.to_string() }
     }
 }
 

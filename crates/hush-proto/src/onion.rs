@@ -19,7 +19,8 @@ use zeroize::Zeroizing;
 
 use crate::{Error, Result};
 
-/// Hops after which a node refuses to relay further (loop protection, as oxenss).
+/// A node refuses to relay a request that has already taken this many hops (loop protection,
+/// as oxenss); [`route`] enforces it.
 pub const MAX_HOPS: u32 = 15;
 
 /// How a hop's payload is encrypted.
@@ -97,16 +98,11 @@ impl HopCipher {
             EncType::AesGcm => Secret::from_array(hmac_sha256(b"LOKI", shared.expose())),
             EncType::XChaCha20 => {
                 let mut h = Blake2b::<32>::new();
-                h.update(shared.expose())
-                    .update(client.as_bytes())
-                    .update(node.as_bytes());
+                h.update(shared.expose()).update(client.as_bytes()).update(node.as_bytes());
                 Secret::from_array(h.finalize())
             }
         };
-        Ok(Self {
-            enc,
-            key: AeadKey::from_secret(key),
-        })
+        Ok(Self { enc, key: AeadKey::from_secret(key) })
     }
 
     /// The encryption type.
@@ -174,9 +170,8 @@ pub fn encode_layer(blob: &[u8], json: &[u8]) -> Result<Vec<u8>> {
 
 /// Splits a layer into `(blob, json)`, checking the length prefix against the input.
 pub fn split_layer(data: &[u8]) -> Result<(&[u8], &[u8])> {
-    let (len, rest) = data
-        .split_first_chunk::<4>()
-        .ok_or(Error::OnionLayer("shorter than its length prefix"))?;
+    let (len, rest) =
+        data.split_first_chunk::<4>().ok_or(Error::OnionLayer("shorter than its length prefix"))?;
     let len = usize::try_from(u32::from_le_bytes(*len))
         .map_err(|_| Error::OnionLayer("length prefix does not fit in memory"))?;
     if len > rest.len() {
@@ -211,7 +206,9 @@ struct RoutingIn {
     ephemeral_key: Option<String>,
     enc_type: Option<String>,
     destination: Option<String>,
-    headers: Option<serde_json::Value>,
+    /// Present (with any value, even `null`) when this node is the destination.
+    #[serde(default, deserialize_with = "present")]
+    headers: bool,
     host: Option<String>,
     target: Option<String>,
     port: Option<u16>,
@@ -221,6 +218,14 @@ struct RoutingIn {
     hop_no: Option<u32>,
 }
 
+/// Deserializes any value as `true`: with `#[serde(default)]`, the field says whether the
+/// key was present at all.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
 impl RoutingIn {
     fn parse(json: &[u8]) -> Result<Self> {
         serde_json::from_slice(json)
@@ -228,9 +233,7 @@ impl RoutingIn {
     }
 
     fn enc_type(&self) -> Result<EncType> {
-        self.enc_type
-            .as_deref()
-            .map_or(Ok(EncType::AesGcm), EncType::parse)
+        self.enc_type.as_deref().map_or(Ok(EncType::AesGcm), EncType::parse)
     }
 }
 
@@ -285,14 +288,10 @@ pub fn build_request(
         next = (hop.ed25519, *ephemeral.public());
     }
     let payload = encode_layer(&blob, &routing_json(None, &next.1))?;
-    Ok(OnionRequest {
-        payload,
-        response_cipher,
-    })
+    Ok(OnionRequest { payload, response_cipher })
 }
 
-/// One layer decrypted at a node.
-#[derive(Debug)]
+/// One layer decrypted at a node. `Debug` shows the payload's length only.
 pub struct DecryptedLayer {
     /// The cipher shared with the client's ephemeral key (encrypts the response at the
     /// destination).
@@ -301,6 +300,16 @@ pub struct DecryptedLayer {
     pub plaintext: Zeroizing<Vec<u8>>,
     /// How many hops the request has already taken (the layer's `hop_no`, 0 if absent).
     pub hop_no: u32,
+}
+
+impl std::fmt::Debug for DecryptedLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecryptedLayer")
+            .field("enc_type", &self.cipher.enc_type())
+            .field("plaintext_len", &self.plaintext.len())
+            .field("hop_no", &self.hop_no)
+            .finish()
+    }
 }
 
 /// Decrypts an incoming layer `u32le(N) ‖ ciphertext ‖ {"ephemeral_key", "enc_type"}` with the
@@ -315,11 +324,7 @@ pub fn decrypt_layer(layer: &[u8], node: &X25519KeyPair) -> Result<DecryptedLaye
     )?);
     let cipher = HopCipher::for_node(enc, node, &client)?;
     let plaintext = cipher.decrypt(ciphertext)?;
-    Ok(DecryptedLayer {
-        cipher,
-        plaintext,
-        hop_no: info.hop_no.unwrap_or(0),
-    })
+    Ok(DecryptedLayer { cipher, plaintext, hop_no: info.hop_no.unwrap_or(0) })
 }
 
 /// What a node must do with a decrypted layer.
@@ -359,7 +364,7 @@ pub enum NextHop {
 pub fn route(plaintext: &[u8], hop_no: u32) -> Result<NextHop> {
     let (blob, json) = split_layer(plaintext)?;
     let info = RoutingIn::parse(json)?;
-    if info.headers.is_some() {
+    if info.headers {
         return Ok(NextHop::Final {
             request: blob.to_vec(),
             json: info.json.unwrap_or(false),
@@ -367,22 +372,18 @@ pub fn route(plaintext: &[u8], hop_no: u32) -> Result<NextHop> {
         });
     }
     if let Some(host) = info.host {
-        return Ok(NextHop::Proxy {
-            host,
-            target: info.target.unwrap_or_default(),
-            port: info.port.unwrap_or(443),
-            protocol: info.protocol.unwrap_or_else(|| "https".to_owned()),
-        });
+        return proxy_target(host, info.target, info.port, info.protocol);
+    }
+    if hop_no >= MAX_HOPS {
+        return Err(Error::OnionLayer("too many hops"));
     }
     let destination = Ed25519PublicKey::from_bytes(parse_hex_key(
         info.destination.as_deref(),
         "missing or invalid destination",
     )?);
     let enc = info.enc_type()?;
-    let ephemeral = parse_hex_key(
-        info.ephemeral_key.as_deref(),
-        "missing or invalid ephemeral_key",
-    )?;
+    let ephemeral =
+        parse_hex_key(info.ephemeral_key.as_deref(), "missing or invalid ephemeral_key")?;
     let next_json = serde_json::to_vec(&RoutingOut {
         destination: None,
         ephemeral_key: hex::encode(ephemeral),
@@ -390,10 +391,35 @@ pub fn route(plaintext: &[u8], hop_no: u32) -> Result<NextHop> {
         hop_no: Some(hop_no.saturating_add(1)),
     })
     .expect("invariant: serializing plain strings cannot fail");
-    Ok(NextHop::Relay {
-        destination,
-        layer: encode_layer(blob, &next_json)?,
-    })
+    Ok(NextHop::Relay { destination, layer: encode_layer(blob, &next_json)? })
+}
+
+/// Validates a proxy destination as storage servers do (§6.2): a plain host name or address,
+/// `http` or `https`, and a target path under `/loki/` or `/oxen/` ending in `/lsrpc`.
+fn proxy_target(
+    host: String,
+    target: Option<String>,
+    port: Option<u16>,
+    protocol: Option<String>,
+) -> Result<NextHop> {
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+    if !host_ok {
+        return Err(Error::OnionLayer("invalid proxy host"));
+    }
+    let target = target.ok_or(Error::OnionLayer("proxy request without a target"))?;
+    let target_ok = (target.starts_with("/loki/") || target.starts_with("/oxen/"))
+        && target.ends_with("/lsrpc")
+        && !target.contains('?');
+    if !target_ok {
+        return Err(Error::OnionLayer("invalid proxy target"));
+    }
+    let protocol = protocol.unwrap_or_else(|| "https".to_owned());
+    if protocol != "https" && protocol != "http" {
+        return Err(Error::OnionLayer("invalid proxy protocol"));
+    }
+    Ok(NextHop::Proxy { host, target, port: port.unwrap_or(443), protocol })
 }
 
 /// The destination's response body (`json: false`, `base64: true`):
@@ -434,13 +460,8 @@ pub fn decode_final_response(cipher: &HopCipher, response: &[u8]) -> Result<Fina
     }
 
     let text = std::str::from_utf8(response).ok().map(str::trim);
-    let wrapped = serde_json::from_slice::<Wrapped>(response)
-        .ok()
-        .map(|w| w.result);
-    let decoded = wrapped
-        .as_deref()
-        .or(text)
-        .and_then(|t| STANDARD.decode(t).ok());
+    let wrapped = serde_json::from_slice::<Wrapped>(response).ok().map(|w| w.result);
+    let decoded = wrapped.as_deref().or(text).and_then(|t| STANDARD.decode(t).ok());
     let plaintext = cipher.decrypt(decoded.as_deref().unwrap_or(response))?;
     let inner: Inner = serde_json::from_slice(&plaintext)
         .map_err(|_| Error::OnionLayer("the response is not valid JSON"))?;
@@ -454,4 +475,70 @@ pub fn decode_final_response(cipher: &HopCipher, response: &[u8]) -> Result<Fina
         Some(other) => other.to_string(),
     };
     Ok(FinalResponse { status, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(json: &str) -> Vec<u8> {
+        encode_layer(b"blob", json.as_bytes()).unwrap()
+    }
+
+    const KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+
+    #[test]
+    fn any_headers_value_marks_the_destination() {
+        for headers in [r#""""#, "{}", "null", "0"] {
+            let next = route(&layer(&format!(r#"{{"headers":{headers}}}"#)), 0).unwrap();
+            assert!(matches!(next, NextHop::Final { json: false, base64: true, .. }), "{headers}");
+        }
+        let next = route(&layer(r#"{"headers":{},"json":true,"base64":false}"#), 0).unwrap();
+        assert!(matches!(next, NextHop::Final { json: true, base64: false, .. }));
+    }
+
+    #[test]
+    fn relays_stop_at_the_hop_limit() {
+        let json =
+            format!(r#"{{"destination":"{KEY}","ephemeral_key":"{KEY}","enc_type":"xchacha20"}}"#);
+        let NextHop::Relay { layer: next, .. } = route(&layer(&json), MAX_HOPS - 1).unwrap() else {
+            panic!("expected a relay");
+        };
+        let (_, next_json) = split_layer(&next).unwrap();
+        let info = RoutingIn::parse(next_json).unwrap();
+        assert_eq!(info.hop_no, Some(MAX_HOPS));
+        assert!(matches!(route(&layer(&json), MAX_HOPS), Err(Error::OnionLayer("too many hops"))));
+    }
+
+    #[test]
+    fn proxy_targets_are_validated() {
+        let ok = r#"{"host":"example.org","target":"/oxen/v4/lsrpc"}"#;
+        assert_eq!(
+            route(&layer(ok), 0).unwrap(),
+            NextHop::Proxy {
+                host: "example.org".into(),
+                target: "/oxen/v4/lsrpc".into(),
+                port: 443,
+                protocol: "https".into()
+            }
+        );
+        for bad in [
+            r#"{"host":"example.org","target":"/admin"}"#,
+            r#"{"host":"example.org","target":"/oxen/v4/lsrpc?x=1"}"#,
+            r#"{"host":"example.org"}"#,
+            r#"{"host":"exa mple/x","target":"/oxen/v4/lsrpc"}"#,
+            r#"{"host":"example.org","target":"/loki/v3/lsrpc","protocol":"file"}"#,
+        ] {
+            assert!(route(&layer(bad), 0).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn enc_type_names() {
+        assert_eq!(EncType::parse("gcm").unwrap(), EncType::AesGcm);
+        assert_eq!(EncType::parse("xchacha20-poly1305").unwrap(), EncType::XChaCha20);
+        assert!(EncType::parse("aes-cbc").is_err());
+        // A layer without enc_type means AES-GCM.
+        assert_eq!(RoutingIn::parse(b"{}").unwrap().enc_type().unwrap(), EncType::AesGcm);
+    }
 }

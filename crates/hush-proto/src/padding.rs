@@ -28,11 +28,7 @@ pub fn unpad(padded: &[u8]) -> &[u8] {
     let Some(last_nonzero) = padded.iter().rposition(|&b| b != 0) else {
         return padded;
     };
-    if padded[last_nonzero] == TERMINATOR {
-        &padded[..last_nonzero]
-    } else {
-        padded
-    }
+    if padded[last_nonzero] == TERMINATOR { &padded[..last_nonzero] } else { padded }
 }
 
 #[cfg(test)]

@@ -13,11 +13,7 @@ impl<T: fmt::Display> fmt::Display for Redacted<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let full = self.0.to_string();
         let shown: String = full.chars().take(8).collect();
-        if shown.len() < full.len() {
-            write!(f, "{shown}…")
-        } else {
-            f.write_str(&shown)
-        }
+        if shown.len() < full.len() { write!(f, "{shown}…") } else { f.write_str(&shown) }
     }
 }
 

@@ -29,7 +29,17 @@ enum Algorithm {
     Aes256Gcm,
 }
 
+impl Algorithm {
+    fn nonce_len(self) -> usize {
+        match self {
+            Self::XChaCha20Poly1305 => XCHACHA20_NONCE_LEN,
+            Self::Aes256Gcm => AES256GCM_NONCE_LEN,
+        }
+    }
+}
+
 fn encrypt(alg: Algorithm, key: &AeadKey, nonce: &[u8], plaintext: &[u8], ad: &[u8]) -> Vec<u8> {
+    assert_eq!(nonce.len(), alg.nonce_len(), "invariant: public functions take typed nonces");
     let mut out = vec![0u8; plaintext.len() + TAG_LEN];
     let mut written: u64 = 0;
     let f = match alg {
@@ -62,6 +72,7 @@ fn decrypt(
     ciphertext: &[u8],
     ad: &[u8],
 ) -> Result<Vec<u8>> {
+    assert_eq!(nonce.len(), alg.nonce_len(), "invariant: public functions take typed nonces");
     if ciphertext.len() < TAG_LEN {
         return Err(Error::DecryptionFailed);
     }
@@ -86,11 +97,7 @@ fn decrypt(
             key.expose().as_ptr(),
         )
     };
-    if rc == 0 {
-        Ok(out)
-    } else {
-        Err(Error::DecryptionFailed)
-    }
+    if rc == 0 { Ok(out) } else { Err(Error::DecryptionFailed) }
 }
 
 /// XChaCha20-Poly1305-IETF encryption; returns `ciphertext ‖ tag`.

@@ -27,11 +27,7 @@ pub fn seal(message: &[u8], recipient: &X25519PublicKey) -> Result<Vec<u8>> {
             recipient.as_bytes().as_ptr(),
         )
     };
-    if rc == 0 {
-        Ok(out)
-    } else {
-        Err(Error::InvalidPublicKey)
-    }
+    if rc == 0 { Ok(out) } else { Err(Error::InvalidPublicKey) }
 }
 
 /// Opens a sealed box addressed to `recipient` (`crypto_box_seal_open`).
@@ -52,11 +48,7 @@ pub fn seal_open(sealed: &[u8], recipient: &X25519KeyPair) -> Result<Vec<u8>> {
             recipient.secret().expose().as_ptr(),
         )
     };
-    if rc == 0 {
-        Ok(out)
-    } else {
-        Err(Error::DecryptionFailed)
-    }
+    if rc == 0 { Ok(out) } else { Err(Error::DecryptionFailed) }
 }
 
 /// The box keypair for a 32-byte seed (`crypto_box_seed_keypair`: secret = SHA-512(seed)[..32]).
@@ -119,11 +111,7 @@ pub fn box_easy_into(
             our_secret.expose().as_ptr(),
         )
     };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(Error::WeakSharedSecret)
-    }
+    if rc == 0 { Ok(()) } else { Err(Error::WeakSharedSecret) }
 }
 
 /// Opens a [`box_easy`] ciphertext (`crypto_box_open_easy`).
@@ -150,9 +138,5 @@ pub fn box_open_easy(
             our_secret.expose().as_ptr(),
         )
     };
-    if rc == 0 {
-        Ok(out)
-    } else {
-        Err(Error::DecryptionFailed)
-    }
+    if rc == 0 { Ok(out) } else { Err(Error::DecryptionFailed) }
 }

@@ -50,10 +50,7 @@ impl Ed25519KeyPair {
                 seed.expose().as_ptr(),
             );
         }
-        Self {
-            secret: Ed25519SecretKey::from_secret(secret),
-            public: Ed25519PublicKey(public),
-        }
+        Self { secret: Ed25519SecretKey::from_secret(secret), public: Ed25519PublicKey(public) }
     }
 
     /// A fresh random keypair.
@@ -74,8 +71,7 @@ impl Ed25519KeyPair {
     /// The 32-byte seed this keypair was derived from.
     pub fn seed(&self) -> Secret<32> {
         let mut seed = Secret::<32>::zeroed();
-        seed.expose_mut()
-            .copy_from_slice(&self.secret.expose()[..32]);
+        seed.expose_mut().copy_from_slice(&self.secret.expose()[..32]);
         seed
     }
 
@@ -111,10 +107,7 @@ impl Ed25519KeyPair {
             return Err(Error::InvalidPublicKey);
         }
         let public = self.public.to_x25519()?;
-        Ok(X25519KeyPair::from_parts(
-            X25519SecretKey::from_secret(secret),
-            public,
-        ))
+        Ok(X25519KeyPair::from_parts(X25519SecretKey::from_secret(secret), public))
     }
 }
 
@@ -132,11 +125,7 @@ impl Ed25519PublicKey {
                 self.0.as_ptr(),
             )
         };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(Error::BadSignature)
-        }
+        if rc == 0 { Ok(()) } else { Err(Error::BadSignature) }
     }
 
     /// The X25519 (Montgomery) form of this key: u = (1 + y) / (1 − y).
@@ -147,11 +136,7 @@ impl Ed25519PublicKey {
         // SAFETY: `out` has 32 writable bytes, the key 32 readable.
         let rc =
             unsafe { ffi::crypto_sign_ed25519_pk_to_curve25519(out.as_mut_ptr(), self.0.as_ptr()) };
-        if rc == 0 {
-            Ok(X25519PublicKey::from_bytes(out))
-        } else {
-            Err(Error::InvalidPublicKey)
-        }
+        if rc == 0 { Ok(X25519PublicKey::from_bytes(out)) } else { Err(Error::InvalidPublicKey) }
     }
 
     /// The Ed25519 point with sign bit 0 whose Montgomery form is `x` ("XEd25519" conversion,
@@ -179,11 +164,7 @@ impl Ed25519PublicKey {
                 self.0.as_ptr(),
             )
         };
-        if rc == 0 {
-            Ok(Self(out))
-        } else {
-            Err(Error::InvalidPublicKey)
-        }
+        if rc == 0 { Ok(Self(out)) } else { Err(Error::InvalidPublicKey) }
     }
 }
 
@@ -195,11 +176,7 @@ pub fn scalarmult_base_noclamp(scalar: &[u8; 32]) -> Result<Ed25519PublicKey> {
     // SAFETY: `out` has 32 writable bytes and `scalar` 32 readable bytes.
     let rc =
         unsafe { ffi::crypto_scalarmult_ed25519_base_noclamp(out.as_mut_ptr(), scalar.as_ptr()) };
-    if rc == 0 {
-        Ok(Ed25519PublicKey(out))
-    } else {
-        Err(Error::InvalidPublicKey)
-    }
+    if rc == 0 { Ok(Ed25519PublicKey(out)) } else { Err(Error::InvalidPublicKey) }
 }
 
 /// Reduces a 64-byte little-endian integer modulo the group order L

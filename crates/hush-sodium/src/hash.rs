@@ -7,6 +7,39 @@ use libsodium_sys as ffi;
 
 use crate::{Error, Result, ensure_init, len_u64};
 
+/// Marks libsodium's hash states: `#[repr(C)]` structs of plain bytes (bindgen's `opaque`
+/// arrays, or nested SHA-256 states), for which all-zero bytes are a valid value.
+///
+/// # Safety
+///
+/// Implement only for types made entirely of integers, with no padding and no pointers.
+unsafe trait PlainState: Sized {}
+
+// SAFETY: bindgen generates this as a `#[repr(C)]` struct of one `u8` array.
+unsafe impl PlainState for ffi::crypto_generichash_blake2b_state {}
+// SAFETY: as above.
+unsafe impl PlainState for ffi::crypto_xof_shake256_state {}
+// SAFETY: two SHA-256 states, each a `#[repr(C)]` struct of `[u32; 8]`, `u64` and `[u8; 64]`
+// (no padding: 32 + 8 + 64 bytes, all 8-byte aligned).
+unsafe impl PlainState for ffi::crypto_auth_hmacsha256_state {}
+
+/// A heap-allocated, all-zero state: every byte initialised before libsodium sees it.
+fn zeroed_state<T: PlainState>() -> Box<T> {
+    let zeroed: Box<MaybeUninit<T>> = Box::new_zeroed();
+    // SAFETY: `T: PlainState`, so the all-zero bit pattern is a valid `T`.
+    unsafe { zeroed.assume_init() }
+}
+
+/// Overwrites a state with zeros (it may hold key material).
+fn wipe_state<T: PlainState>(state: &mut T) {
+    // SAFETY: `T: PlainState` is plain initialised bytes; the slice covers exactly `*state`,
+    // which stays mutably borrowed while the slice lives.
+    let bytes = unsafe {
+        std::slice::from_raw_parts_mut(std::ptr::from_mut(state).cast::<u8>(), size_of::<T>())
+    };
+    crate::memzero(bytes);
+}
+
 /// Longest BLAKE2b key (bytes).
 pub const BLAKE2B_KEY_MAX: usize = 64;
 /// BLAKE2b personalisation length (bytes).
@@ -59,20 +92,15 @@ impl<const N: usize> Blake2b<N> {
                 actual: key.len(),
             });
         }
-        let key_ptr = if key.is_empty() {
-            std::ptr::null()
-        } else {
-            key.as_ptr()
-        };
-        let mut state: Box<MaybeUninit<ffi::crypto_generichash_blake2b_state>> =
-            Box::new(MaybeUninit::uninit());
+        let key_ptr = if key.is_empty() { std::ptr::null() } else { key.as_ptr() };
+        let mut state = zeroed_state::<ffi::crypto_generichash_blake2b_state>();
         let rc = match personal {
-            // SAFETY: `state` points to writable memory of the state's size and alignment;
-            // `key_ptr` is null or valid for `key.len()` ≤ 64 bytes; `personal` points to 16
-            // readable bytes; a null salt means all zeros.
+            // SAFETY: `state` is a valid, aligned, writable state; `key_ptr` is null or valid
+            // for `key.len()` ≤ 64 bytes; `personal` points to 16 readable bytes; a null salt
+            // means all zeros.
             Some(personal) => unsafe {
                 ffi::crypto_generichash_blake2b_init_salt_personal(
-                    state.as_mut_ptr(),
+                    &mut *state,
                     key_ptr,
                     key.len(),
                     N,
@@ -82,7 +110,7 @@ impl<const N: usize> Blake2b<N> {
             },
             // SAFETY: as above, without salt and personalisation.
             None => unsafe {
-                ffi::crypto_generichash_blake2b_init(state.as_mut_ptr(), key_ptr, key.len(), N)
+                ffi::crypto_generichash_blake2b_init(&mut *state, key_ptr, key.len(), N)
             },
         };
         if rc != 0 {
@@ -93,8 +121,6 @@ impl<const N: usize> Blake2b<N> {
                 actual: key.len(),
             });
         }
-        // SAFETY: the init call above returned 0, so it fully initialised the state.
-        let state = unsafe { Box::from_raw(Box::into_raw(state).cast()) };
         Ok(Self { state })
     }
 
@@ -115,10 +141,7 @@ impl<const N: usize> Blake2b<N> {
         // has exactly the output length the state was initialised with.
         let rc =
             unsafe { ffi::crypto_generichash_blake2b_final(&mut *self.state, out.as_mut_ptr(), N) };
-        debug_assert_eq!(
-            rc, 0,
-            "blake2b final with the initialised length cannot fail"
-        );
+        debug_assert_eq!(rc, 0, "blake2b final with the initialised length cannot fail");
         out
     }
 }
@@ -132,14 +155,7 @@ impl<const N: usize> Default for Blake2b<N> {
 impl<const N: usize> Drop for Blake2b<N> {
     fn drop(&mut self) {
         // The state may hold key material.
-        // SAFETY: the state is a plain byte array owned by this value.
-        let bytes = unsafe {
-            std::slice::from_raw_parts_mut(
-                (&mut *self.state as *mut ffi::crypto_generichash_blake2b_state).cast::<u8>(),
-                size_of::<ffi::crypto_generichash_blake2b_state>(),
-            )
-        };
-        crate::memzero(bytes);
+        wipe_state(&mut *self.state);
     }
 }
 
@@ -184,24 +200,17 @@ pub fn sha512(data: &[u8]) -> [u8; 64] {
 /// HMAC-SHA256 with a key of any length (Session's onion layers use the 4-byte key "LOKI").
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     ensure_init();
-    let mut state = MaybeUninit::<ffi::crypto_auth_hmacsha256_state>::uninit();
+    let mut state = zeroed_state::<ffi::crypto_auth_hmacsha256_state>();
     let mut out = [0u8; 32];
-    // SAFETY: `state` is writable memory of the right type and is initialised by `_init`
-    // before `_update` and `_final` use it; key, data and out are valid for their lengths
-    // (`out` holds the 32-byte MAC).
+    // SAFETY: `state` is a valid, aligned, writable state, initialised by `_init` before
+    // `_update` and `_final` use it; key, data and out are valid for their lengths (`out`
+    // holds the 32-byte MAC).
     unsafe {
-        ffi::crypto_auth_hmacsha256_init(state.as_mut_ptr(), key.as_ptr(), key.len());
-        ffi::crypto_auth_hmacsha256_update(state.as_mut_ptr(), data.as_ptr(), len_u64(data));
-        ffi::crypto_auth_hmacsha256_final(state.as_mut_ptr(), out.as_mut_ptr());
+        ffi::crypto_auth_hmacsha256_init(&mut *state, key.as_ptr(), key.len());
+        ffi::crypto_auth_hmacsha256_update(&mut *state, data.as_ptr(), len_u64(data));
+        ffi::crypto_auth_hmacsha256_final(&mut *state, out.as_mut_ptr());
     }
-    // SAFETY: the state was initialised above and is a plain byte structure.
-    let bytes = unsafe {
-        std::slice::from_raw_parts_mut(
-            state.as_mut_ptr().cast::<u8>(),
-            size_of::<ffi::crypto_auth_hmacsha256_state>(),
-        )
-    };
-    crate::memzero(bytes);
+    wipe_state(&mut *state);
     out
 }
 
@@ -224,16 +233,10 @@ impl Shake256 {
     /// A fresh SHAKE256 state.
     pub fn new() -> Self {
         ensure_init();
-        let mut state: Box<MaybeUninit<ffi::crypto_xof_shake256_state>> =
-            Box::new(MaybeUninit::uninit());
-        // SAFETY: `state` points to writable memory of the state's size and alignment.
-        unsafe { ffi::crypto_xof_shake256_init(state.as_mut_ptr()) };
-        // SAFETY: `crypto_xof_shake256_init` fully initialises the state.
-        let state = unsafe { Box::from_raw(Box::into_raw(state).cast()) };
-        Self {
-            state,
-            squeezing: false,
-        }
+        let mut state = zeroed_state::<ffi::crypto_xof_shake256_state>();
+        // SAFETY: `state` is a valid, aligned, writable state.
+        unsafe { ffi::crypto_xof_shake256_init(&mut *state) };
+        Self { state, squeezing: false }
     }
 
     /// Absorbs input. Absorbing after squeezing started is a logic error and panics in
@@ -265,14 +268,7 @@ impl Default for Shake256 {
 
 impl Drop for Shake256 {
     fn drop(&mut self) {
-        // SAFETY: the state is a plain byte array owned by this value.
-        let bytes = unsafe {
-            std::slice::from_raw_parts_mut(
-                (&mut *self.state as *mut ffi::crypto_xof_shake256_state).cast::<u8>(),
-                size_of::<ffi::crypto_xof_shake256_state>(),
-            )
-        };
-        crate::memzero(bytes);
+        wipe_state(&mut *self.state);
     }
 }
 

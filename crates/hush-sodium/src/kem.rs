@@ -110,11 +110,7 @@ pub mod mlkem768 {
                 sk.expose().as_ptr(),
             )
         };
-        if rc == 0 {
-            Ok(KemSharedSecret::from_secret(ss))
-        } else {
-            Err(Error::DecryptionFailed)
-        }
+        if rc == 0 { Ok(KemSharedSecret::from_secret(ss)) } else { Err(Error::DecryptionFailed) }
     }
 }
 
@@ -211,10 +207,6 @@ pub mod xwing {
                 sk.expose().as_ptr(),
             )
         };
-        if rc == 0 {
-            Ok(KemSharedSecret::from_secret(ss))
-        } else {
-            Err(Error::DecryptionFailed)
-        }
+        if rc == 0 { Ok(KemSharedSecret::from_secret(ss)) } else { Err(Error::DecryptionFailed) }
     }
 }

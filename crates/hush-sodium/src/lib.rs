@@ -106,11 +106,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Converts a slice into an array of the expected size, or names what was wrong.
 pub(crate) fn to_array<const N: usize>(what: &'static str, bytes: &[u8]) -> Result<[u8; N]> {
-    bytes.try_into().map_err(|_| Error::InvalidLength {
-        what,
-        expected: N,
-        actual: bytes.len(),
-    })
+    bytes.try_into().map_err(|_| Error::InvalidLength { what, expected: N, actual: bytes.len() })
 }
 
 /// `u64` view of a buffer length for libsodium's `unsigned long long` parameters.

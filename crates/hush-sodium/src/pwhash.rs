@@ -19,15 +19,9 @@ pub struct Argon2Params {
 
 impl Argon2Params {
     /// libsodium's "interactive" limits: 2 passes, 64 MiB.
-    pub const INTERACTIVE: Self = Self {
-        passes: 2,
-        memory_bytes: 64 << 20,
-    };
+    pub const INTERACTIVE: Self = Self { passes: 2, memory_bytes: 64 << 20 };
     /// libsodium's "moderate" limits: 3 passes, 256 MiB (about 0.7 s on one core here).
-    pub const MODERATE: Self = Self {
-        passes: 3,
-        memory_bytes: 256 << 20,
-    };
+    pub const MODERATE: Self = Self { passes: 3, memory_bytes: 256 << 20 };
 }
 
 /// Fills `out` (16 bytes or more) with Argon2id(password, salt) under `params`.
@@ -60,9 +54,5 @@ pub fn argon2id(
             ffi::crypto_pwhash_ALG_ARGON2ID13 as i32,
         )
     };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(Error::PasswordHashFailed)
-    }
+    if rc == 0 { Ok(()) } else { Err(Error::PasswordHashFailed) }
 }

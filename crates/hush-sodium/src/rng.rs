@@ -55,10 +55,7 @@ pub struct DeterministicRng {
 impl DeterministicRng {
     /// A stream determined entirely by `seed`.
     pub fn from_seed(seed: [u8; 32]) -> Self {
-        Self {
-            seed: Secret::from_array(seed),
-            calls: 0,
-        }
+        Self { seed: Secret::from_array(seed), calls: 0 }
     }
 }
 
@@ -68,9 +65,7 @@ impl Csprng for DeterministicRng {
         // Each call gets its own key, BLAKE2b(seed ‖ call counter), so successive calls
         // never repeat output.
         let mut per_call = crate::hash::Blake2b::<32>::new();
-        per_call
-            .update(self.seed.expose())
-            .update(&self.calls.to_le_bytes());
+        per_call.update(self.seed.expose()).update(&self.calls.to_le_bytes());
         let key = Secret::from_array(per_call.finalize());
         self.calls = self.calls.wrapping_add(1);
         // SAFETY: `dest` is a valid writable slice; `key` points to 32 readable bytes, the

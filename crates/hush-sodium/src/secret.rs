@@ -11,7 +11,8 @@ use crate::{Csprng, Result, memzero, to_array};
 pub struct Secret<const N: usize>(Box<[u8; N]>);
 
 impl<const N: usize> Secret<N> {
-    /// Takes ownership of `bytes`; the argument's own copy is wiped.
+    /// Takes ownership of `bytes`; the argument's own copy is wiped. Copies the caller made
+    /// before the call are the caller's to wipe: prefer filling [`Secret::zeroed`] in place.
     pub fn from_array(mut bytes: [u8; N]) -> Self {
         let secret = Self(Box::new(bytes));
         memzero(&mut bytes);

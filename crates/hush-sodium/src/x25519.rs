@@ -48,11 +48,7 @@ impl X25519SecretKey {
                 their_public.as_bytes().as_ptr(),
             )
         };
-        if rc == 0 {
-            Ok(SharedSecret::from_secret(out))
-        } else {
-            Err(Error::WeakSharedSecret)
-        }
+        if rc == 0 { Ok(SharedSecret::from_secret(out)) } else { Err(Error::WeakSharedSecret) }
     }
 }
 

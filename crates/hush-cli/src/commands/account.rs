@@ -76,13 +76,9 @@ fn read_recovery_password() -> Result<Zeroizing<String>, Failure> {
         return Ok(Zeroizing::new(phrase));
     }
     let mut line = Zeroizing::new(String::new());
-    stdin
-        .lock()
-        .take(MAX_PASSWORD_LINE + 1)
-        .read_line(&mut line)
-        .map_err(|e| {
-            Failure::invalid_input(anyhow!(e).context("reading the recovery password from stdin"))
-        })?;
+    stdin.lock().take(MAX_PASSWORD_LINE + 1).read_line(&mut line).map_err(|e| {
+        Failure::invalid_input(anyhow!(e).context("reading the recovery password from stdin"))
+    })?;
     if line.len() as u64 > MAX_PASSWORD_LINE {
         return Err(Failure::invalid_input(anyhow!(
             "the recovery password line is longer than {MAX_PASSWORD_LINE} bytes"
@@ -96,10 +92,7 @@ fn report_account(settings: &Settings, profile: &Profile, stored: &StoredAccount
     let show_command = if profile.name() == "default" {
         "hush account recovery-password".to_owned()
     } else {
-        format!(
-            "hush --profile {} account recovery-password",
-            profile.name()
-        )
+        format!("hush --profile {} account recovery-password", profile.name())
     };
     if settings.json {
         output::json(&json!({
@@ -165,7 +158,15 @@ fn recovery_password(
     }
     let words = stored.seed.recovery_password();
     if settings.json {
-        output::json(&json!({ "recovery_password": words.expose() }));
+        #[derive(serde::Serialize)]
+        struct Shown<'a> {
+            recovery_password: &'a str,
+        }
+        // Serialized into a wiped, never-reallocated buffer rather than a `serde_json::Value`.
+        let mut line = Zeroizing::new(Vec::with_capacity(64 + 2 * words.expose().len()));
+        serde_json::to_writer(&mut *line, &Shown { recovery_password: words.expose() })
+            .context("serializing")?;
+        output::json_bytes(&line);
         return Ok(());
     }
     output::note("Anyone who sees these words controls your account. Never share them.");
@@ -174,12 +175,14 @@ fn recovery_password(
         let code = QrCode::with_error_correction_level(words.expose().as_bytes(), EcLevel::M)
             .context("drawing the QR code")?;
         // Light modules drawn as blocks: scannable on the usual dark terminal background.
-        let art = code
-            .render::<Dense1x2>()
-            .dark_color(Dense1x2::Light)
-            .light_color(Dense1x2::Dark)
-            .quiet_zone(true)
-            .build();
+        // The rendered art encodes the words too: keep it in a wiped buffer.
+        let art = Zeroizing::new(
+            code.render::<Dense1x2>()
+                .dark_color(Dense1x2::Light)
+                .light_color(Dense1x2::Dark)
+                .quiet_zone(true)
+                .build(),
+        );
         output::result(&art);
     }
     Ok(())
@@ -200,11 +203,7 @@ fn confirm_showing() -> Result<(), Failure> {
          Show it now? [y/N] ",
     );
     let mut answer = String::new();
-    stdin
-        .lock()
-        .take(64)
-        .read_line(&mut answer)
-        .context("reading the answer")?;
+    stdin.lock().take(64).read_line(&mut answer).context("reading the answer")?;
     if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
         Ok(())
     } else {
@@ -213,10 +212,7 @@ fn confirm_showing() -> Result<(), Failure> {
 }
 
 /// Milliseconds since the Unix epoch, from the system clock.
-#[allow(
-    clippy::disallowed_methods,
-    reason = "the CLI's one use of the wall clock"
-)]
+#[allow(clippy::disallowed_methods, reason = "the CLI's one use of the wall clock")]
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

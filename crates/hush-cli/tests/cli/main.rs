@@ -22,12 +22,7 @@ fn hush(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -47,19 +42,12 @@ fn stderr(out: &Output) -> String {
 fn json(out: &Output) -> Value {
     let text = stdout(out);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "exactly one JSON line expected, got {text:?}"
-    );
+    assert_eq!(lines.len(), 1, "exactly one JSON line expected, got {text:?}");
     serde_json::from_str(lines[0]).unwrap()
 }
 
 fn key_vectors() -> Vec<Value> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../hush-proto/tests/vectors/keys.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../hush-proto/tests/vectors/keys.json");
     let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     v["accounts"].as_array().unwrap().clone()
 }
@@ -73,11 +61,7 @@ fn restore_prints_the_account_id_of_every_s13_2_row() {
     for row in key_vectors() {
         let dir = tempfile::tempdir().unwrap();
         let words = row["mnemonic"].as_str().unwrap();
-        let out = hush(
-            dir.path(),
-            &["account", "restore", "--json"],
-            &format!("{words}\n"),
-        );
+        let out = hush(dir.path(), &["account", "restore", "--json"], &format!("{words}\n"));
         assert_eq!(code(&out), 0, "{}", stderr(&out));
         let v = json(&out);
         assert_eq!(v["account_id"], row["account_id"]);
@@ -94,19 +78,11 @@ fn swapped_words_exit_2_and_write_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut words: Vec<&str> = row["mnemonic"].as_str().unwrap().split(' ').collect();
         words.swap(0, 1);
-        let out = hush(
-            dir.path(),
-            &["account", "restore", "--json"],
-            &words.join(" "),
-        );
+        let out = hush(dir.path(), &["account", "restore", "--json"], &words.join(" "));
         assert_eq!(code(&out), 2, "{}", stderr(&out));
         assert!(stderr(&out).contains("checksum"), "{}", stderr(&out));
         assert!(stdout(&out).is_empty());
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            0,
-            "nothing may be written"
-        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing may be written");
     }
 }
 
@@ -118,21 +94,14 @@ fn bad_recovery_passwords_name_the_problem() {
             "vexed enjoy pigment films adept voted vexed enjoy pigment films adept voted xylophone",
             "word 13 (\"xylophone\")",
         ),
-        (
-            "vexed enjoy pigment films adept voted vexed enjoy pigment films adept voted",
-            "12 words",
-        ),
+        ("vexed enjoy pigment films adept voted vexed enjoy pigment films adept voted", "12 words"),
         ("vexed enjoy pigment", "13 words"),
         ("", "got 0"),
     ];
     for (input, expected) in cases {
         let out = hush(dir.path(), &["account", "restore"], input);
         assert_eq!(code(&out), 2, "{input:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(expected),
-            "{input:?}: {}",
-            stderr(&out)
-        );
+        assert!(stderr(&out).contains(expected), "{input:?}: {}", stderr(&out));
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
@@ -140,20 +109,13 @@ fn bad_recovery_passwords_name_the_problem() {
 #[test]
 fn new_account_round_trips_through_its_recovery_password() {
     let dir = tempfile::tempdir().unwrap();
-    let out = hush(
-        dir.path(),
-        &["account", "new", "--display-name", " Alice ", "--json"],
-        "",
-    );
+    let out = hush(dir.path(), &["account", "new", "--display-name", " Alice ", "--json"], "");
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let created = json(&out);
     let id = created["account_id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("05") && id.len() == 66);
     assert_eq!(created["display_name"], "Alice");
-    assert_eq!(
-        created["recovery_password_command"],
-        "hush account recovery-password"
-    );
+    assert_eq!(created["recovery_password_command"], "hush account recovery-password");
     assert!(stderr(&out).contains("hush account recovery-password"));
 
     // Human output: the Account ID alone on stdout.
@@ -161,16 +123,9 @@ fn new_account_round_trips_through_its_recovery_password() {
     assert!(stdout(&shown).contains(&id));
     assert!(stdout(&shown).contains("Alice"));
 
-    let words = hush(
-        dir.path(),
-        &["account", "recovery-password", "--yes", "--json"],
-        "",
-    );
+    let words = hush(dir.path(), &["account", "recovery-password", "--yes", "--json"], "");
     assert_eq!(code(&words), 0, "{}", stderr(&words));
-    let phrase = json(&words)["recovery_password"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let phrase = json(&words)["recovery_password"].as_str().unwrap().to_owned();
     assert_eq!(phrase.split(' ').count(), 13);
 
     let other = tempfile::tempdir().unwrap();
@@ -185,11 +140,8 @@ fn existing_accounts_are_never_overwritten_without_force() {
     let again = hush(dir.path(), &["account", "new", "--json"], "");
     assert_eq!(code(&again), 1);
     assert!(stderr(&again).contains("--force"));
-    let restore = hush(
-        dir.path(),
-        &["account", "restore"],
-        key_vectors()[0]["mnemonic"].as_str().unwrap(),
-    );
+    let restore =
+        hush(dir.path(), &["account", "restore"], key_vectors()[0]["mnemonic"].as_str().unwrap());
     assert_eq!(code(&restore), 1);
     let shown = json(&hush(dir.path(), &["account", "show", "--json"], ""));
     assert_eq!(shown["account_id"], first["account_id"]);
@@ -213,11 +165,7 @@ fn profiles_are_private_folders() {
     assert_eq!(mode(&profile), 0o700);
     assert_eq!(mode(&profile.join("account.json")), 0o600);
     // A second profile is a second, independent account.
-    let bob = json(&hush(
-        dir.path(),
-        &["--profile", "bob", "account", "show", "--json"],
-        "",
-    ));
+    let bob = json(&hush(dir.path(), &["--profile", "bob", "account", "show", "--json"], ""));
     let default = hush(dir.path(), &["account", "show", "--json"], "");
     assert_eq!(code(&default), 1, "the default profile has no account yet");
     assert!(stderr(&default).contains("hush account new"));
@@ -230,36 +178,20 @@ fn profiles_are_private_folders() {
 #[test]
 fn recovery_password_needs_confirmation_and_draws_qr() {
     let dir = tempfile::tempdir().unwrap();
-    hush(
-        dir.path(),
-        &["account", "restore"],
-        key_vectors()[1]["mnemonic"].as_str().unwrap(),
-    );
+    hush(dir.path(), &["account", "restore"], key_vectors()[1]["mnemonic"].as_str().unwrap());
     let refused = hush(dir.path(), &["account", "recovery-password"], "y\n");
-    assert_eq!(
-        code(&refused),
-        1,
-        "stdin is not a terminal: no confirmation possible"
-    );
+    assert_eq!(code(&refused), 1, "stdin is not a terminal: no confirmation possible");
     assert!(stdout(&refused).is_empty());
     assert!(stderr(&refused).contains("--yes"));
 
-    let shown = hush(
-        dir.path(),
-        &["account", "recovery-password", "--yes", "--qr"],
-        "",
-    );
+    let shown = hush(dir.path(), &["account", "recovery-password", "--yes", "--qr"], "");
     assert_eq!(code(&shown), 0, "{}", stderr(&shown));
     let text = stdout(&shown);
     assert!(text.starts_with(key_vectors()[1]["mnemonic"].as_str().unwrap()));
     assert!(text.contains('█') && text.lines().count() > 20, "{text}");
     assert!(stderr(&shown).contains("Never share"));
 
-    let both = hush(
-        dir.path(),
-        &["account", "recovery-password", "--yes", "--qr", "--json"],
-        "",
-    );
+    let both = hush(dir.path(), &["account", "recovery-password", "--yes", "--qr", "--json"], "");
     assert_eq!(code(&both), 2);
 }
 
@@ -276,35 +208,21 @@ fn invalid_display_names_exit_2() {
 
 #[test]
 fn help_lists_the_exit_codes() {
-    let out = Command::new(env!("CARGO_BIN_EXE_hush"))
-        .arg("--help")
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hush")).arg("--help").output().unwrap();
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
-    for line in [
-        "Exit codes:",
-        "0  success",
-        "1  failure",
-        "2  invalid input",
-    ] {
+    for line in ["Exit codes:", "0  success", "1  failure", "2  invalid input"] {
         assert!(text.contains(line), "{line:?} missing from:\n{text}");
     }
     // Usage errors are invalid input too.
-    let out = Command::new(env!("CARGO_BIN_EXE_hush"))
-        .arg("frobnicate")
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hush")).arg("frobnicate").output().unwrap();
     assert_eq!(code(&out), 2);
 }
 
 /// Runs `hush --data-dir DIR ARGS…` on a pseudo-terminal (util-linux `script`), typing `keys`.
 fn hush_on_tty(data_dir: &Path, args: &str, keys: &str) -> Output {
-    let command = format!(
-        "{} --data-dir {} {args}",
-        env!("CARGO_BIN_EXE_hush"),
-        data_dir.display()
-    );
+    let command =
+        format!("{} --data-dir {} {args}", env!("CARGO_BIN_EXE_hush"), data_dir.display());
     let mut child = Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .stdin(Stdio::piped())
@@ -312,12 +230,7 @@ fn hush_on_tty(data_dir: &Path, args: &str, keys: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("util-linux `script` is needed for terminal tests (.ci/run installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(keys.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(keys.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -339,4 +252,54 @@ fn on_a_terminal_restore_prompts_and_recovery_password_asks_first() {
     let accepted = hush_on_tty(dir.path(), "account recovery-password", "y\r");
     assert_eq!(code(&accepted), 0, "{}", stdout(&accepted));
     assert_eq!(stdout(&accepted).matches(words).count(), 1);
+}
+
+#[test]
+fn concurrent_creations_leave_exactly_one_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_hush"))
+                .arg("--data-dir")
+                .arg(dir.path())
+                .args(["account", "new", "--json"])
+                .env_remove("HUSH_PROFILE")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<Output> =
+        children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let winners: Vec<&Output> = outputs.iter().filter(|o| o.status.success()).collect();
+    assert_eq!(winners.len(), 1, "exactly one creation may succeed");
+    assert!(outputs.iter().filter(|o| !o.status.success()).all(|o| code(o) == 1));
+    let shown = json(&hush(dir.path(), &["account", "show", "--json"], ""));
+    assert_eq!(shown["account_id"], json(winners[0])["account_id"]);
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("profiles").join("default"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hush"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["account", "new", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "the account was created; a closed pipe is not a failure");
 }

@@ -22,9 +22,7 @@ pub fn vectors(name: &str) -> Value {
 
 /// A string field of a vector.
 pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("vector field {key:?} missing"))
+    v[key].as_str().unwrap_or_else(|| panic!("vector field {key:?} missing"))
 }
 
 /// A hex field of a vector, decoded.

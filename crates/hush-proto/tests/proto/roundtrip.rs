@@ -107,6 +107,7 @@ proptest! {
         let got = envelope::open_1to1(&recipient, &bytes).unwrap();
         prop_assert_eq!(&got.sender, sender.account_id());
         prop_assert_eq!(got.sent_at, sent_at);
+        prop_assert!(got.sent_at_signed);
         prop_assert_eq!(got.content.sig_timestamp, Some(sent));
         let data = got.content.data_message.unwrap();
         prop_assert_eq!(data.body.as_deref(), Some(body.as_str()));
@@ -175,4 +176,40 @@ proptest! {
         let id = AccountId::from_bytes(bytes).unwrap();
         prop_assert_eq!(AccountId::parse(&id.to_string()).unwrap(), id);
     }
+}
+
+/// Builds stored bytes by hand, with `sig_timestamp` as given, to test the receiver's checks.
+fn hand_made(
+    sender: &Identity,
+    recipient: &Identity,
+    sig: Option<u64>,
+    envelope_ts: u64,
+) -> Vec<u8> {
+    use hush_proto::protos::Envelope;
+    use prost::Message;
+    let content = Content { sig_timestamp: sig, ..Default::default() };
+    let padded = padding::pad(&content.encode_to_vec());
+    let mut rng = DeterministicRng::from_seed([5; 32]);
+    let ct =
+        message::encrypt(sender.ed25519(), recipient.x25519().public(), &padded, &mut rng).unwrap();
+    envelope::wrap(&Envelope {
+        r#type: 6,
+        timestamp: envelope_ts,
+        content: Some(ct),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn envelope_timestamps_are_checked_against_the_signed_one() {
+    let (alice, bob) = (identity([1; 16]), identity([2; 16]));
+    let ok = envelope::open_1to1(&bob, &hand_made(&alice, &bob, Some(1000), 1000)).unwrap();
+    assert!(ok.sent_at_signed);
+    let unsigned = envelope::open_1to1(&bob, &hand_made(&alice, &bob, None, 1000)).unwrap();
+    assert!(!unsigned.sent_at_signed);
+    assert_eq!(unsigned.sent_at, Timestamp::from_millis(1000));
+    let forged = envelope::open_1to1(&bob, &hand_made(&alice, &bob, Some(1000), 999));
+    assert!(matches!(forged, Err(hush_proto::Error::TimestampMismatch)));
+    // Debug output never shows the content.
+    assert!(!format!("{ok:?}").contains("content"));
 }

@@ -16,9 +16,7 @@ use hush_sodium::x25519::{X25519KeyPair, X25519PublicKey, X25519SecretKey};
 use super::{h, ha, s, vectors};
 
 fn array_of<'a>(v: &'a serde_json::Value, key: &str) -> &'a Vec<serde_json::Value> {
-    v[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("vector list {key:?} missing"))
+    v[key].as_array().unwrap_or_else(|| panic!("vector list {key:?} missing"))
 }
 
 #[test]
@@ -54,10 +52,7 @@ fn s13_2_seed_to_keys_and_account_id() {
         let seed = AccountSeed::from_entropy(&h(case, "seed")).unwrap();
         assert_eq!(seed.recovery_password().expose(), s(case, "mnemonic"));
         let identity = Identity::from_seed(&seed);
-        assert_eq!(
-            hex::encode(identity.ed25519_public().as_bytes()),
-            s(case, "ed25519_pk")
-        );
+        assert_eq!(hex::encode(identity.ed25519_public().as_bytes()), s(case, "ed25519_pk"));
         assert_eq!(identity.account_id().to_string(), s(case, "account_id"));
         // And back from the words.
         let restored = Identity::from_seed(&RecoveryPassword::parse(s(case, "mnemonic")).unwrap());
@@ -89,10 +84,7 @@ fn s13_3_deterministic_encryption_reproduces_and_opens() {
             Ed25519KeyPair::from_seed(&Secret::from_array(ha(case, "recipient_seed")))
                 .to_x25519()
                 .unwrap();
-        assert_eq!(
-            AccountId::from_x25519(recipient_keys.public()),
-            recipient_id
-        );
+        assert_eq!(AccountId::from_x25519(recipient_keys.public()), recipient_id);
         let opened = message::decrypt(&recipient_keys, &h(case, "ciphertext")).unwrap();
         assert_eq!(&*opened.plaintext, message);
         assert_eq!(opened.sender_ed25519, *sender.public());
@@ -167,10 +159,7 @@ fn s13_5_onion_hop_decryption_and_layer_parsing() {
         assert_eq!(&*layer.plaintext, s(case, "payload").as_bytes());
         assert_eq!(layer.cipher.enc_type(), EncType::AesGcm);
         let mut rng = DeterministicRng::from_seed([1; 32]);
-        let reply = layer
-            .cipher
-            .encrypt(s(case, "reply").as_bytes(), &mut rng)
-            .unwrap();
+        let reply = layer.cipher.encrypt(s(case, "reply").as_bytes(), &mut rng).unwrap();
         assert_eq!(reply.len() as u64, case["reply_len"].as_u64().unwrap());
         // Not a routable layer by itself: "Hello world" has no routing JSON.
         assert!(onion::route(&layer.plaintext, 0).is_err());
@@ -187,10 +176,8 @@ fn s13_5_built_onion_peels_through_every_hop() {
             (ed, x)
         })
         .collect();
-    let onion_node = |i: usize| onion::OnionNode {
-        ed25519: *nodes[i].0.public(),
-        x25519: *nodes[i].1.public(),
-    };
+    let onion_node =
+        |i: usize| onion::OnionNode { ed25519: *nodes[i].0.public(), x25519: *nodes[i].1.public() };
     let path = [onion_node(0), onion_node(1), onion_node(2)];
     let request = br#"{"method":"info","params":{}}"#;
     for enc in [EncType::AesGcm, EncType::XChaCha20] {
@@ -200,10 +187,7 @@ fn s13_5_built_onion_peels_through_every_hop() {
             let peeled = onion::decrypt_layer(&layer, &nodes[i].1).unwrap();
             assert_eq!(peeled.hop_no as usize, i);
             match onion::route(&peeled.plaintext, peeled.hop_no).unwrap() {
-                NextHop::Relay {
-                    destination,
-                    layer: next,
-                } => {
+                NextHop::Relay { destination, layer: next } => {
                     assert_eq!(destination, *nodes[expected_next].0.public());
                     layer = next;
                 }
@@ -212,11 +196,8 @@ fn s13_5_built_onion_peels_through_every_hop() {
         }
         let last = onion::decrypt_layer(&layer, &nodes[3].1).unwrap();
         assert_eq!(last.hop_no, 3);
-        let NextHop::Final {
-            request: got,
-            json,
-            base64,
-        } = onion::route(&last.plaintext, 3).unwrap()
+        let NextHop::Final { request: got, json, base64 } =
+            onion::route(&last.plaintext, 3).unwrap()
         else {
             panic!("the destination must see a final request");
         };
@@ -238,9 +219,7 @@ fn s13_6_message_hash() {
     for case in array_of(&v, "hashes") {
         let account = AccountId::parse(s(case, "pubkey")).unwrap();
         let ns = Namespace(case["namespace"].as_i64().unwrap() as i16);
-        let data = base64::engine::general_purpose::STANDARD
-            .decode(s(case, "data_b64"))
-            .unwrap();
+        let data = base64::engine::general_purpose::STANDARD.decode(s(case, "data_b64")).unwrap();
         let hash = MessageHash::compute(&account, ns, &data);
         assert_eq!(hash.as_str(), s(case, "hash"));
         assert_eq!(MessageHash::parse(s(case, "hash")).unwrap(), hash);
@@ -268,11 +247,7 @@ fn s13_7_swarm_space_and_selection() {
         for case in array_of(set, "cases") {
             let point: u64 = case[0].as_str().unwrap().parse().unwrap();
             let expected: u64 = case[1].as_str().unwrap().parse().unwrap();
-            assert_eq!(
-                swarm::select_swarm(point, &ids),
-                Some(SwarmId(expected)),
-                "point {point}"
-            );
+            assert_eq!(swarm::select_swarm(point, &ids), Some(SwarmId(expected)), "point {point}");
         }
     }
     assert_eq!(swarm::select_swarm(5, &[]), None);

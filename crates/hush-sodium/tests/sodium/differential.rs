@@ -14,10 +14,7 @@ use ml_kem::kem::{Decapsulate, KeyExport};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 32,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 32, ..ProptestConfig::default() }
 }
 
 proptest! {
@@ -177,21 +174,13 @@ proptest! {
 fn argon2id_equals_rustcrypto() {
     let password = b"correct horse battery staple";
     let salt = [7u8; 16];
-    let params = Argon2Params {
-        passes: 2,
-        memory_bytes: 1 << 20,
-    };
+    let params = Argon2Params { passes: 2, memory_bytes: 1 << 20 };
     let mut ours = [0u8; 32];
     pwhash::argon2id(&mut ours, password, &salt, params).unwrap();
     let theirs_params = argon2::Params::new(1024, 2, 1, Some(32)).unwrap();
-    let argon = argon2::Argon2::new(
-        argon2::Algorithm::Argon2id,
-        argon2::Version::V0x13,
-        theirs_params,
-    );
+    let argon =
+        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, theirs_params);
     let mut theirs = [0u8; 32];
-    argon
-        .hash_password_into(password, &salt, &mut theirs)
-        .unwrap();
+    argon.hash_password_into(password, &salt, &mut theirs).unwrap();
     assert_eq!(ours, theirs);
 }

@@ -89,22 +89,15 @@ fn x25519_rfc7748_section_6_1() {
         &arr::<32>("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
     );
     let shared = "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742";
-    assert_eq!(
-        alice.diffie_hellman(&bob_pub).unwrap().expose(),
-        &arr::<32>(shared)
-    );
-    assert_eq!(
-        bob.diffie_hellman(&alice_pub).unwrap().expose(),
-        &arr::<32>(shared)
-    );
+    assert_eq!(alice.diffie_hellman(&bob_pub).unwrap().expose(), &arr::<32>(shared));
+    assert_eq!(bob.diffie_hellman(&alice_pub).unwrap().expose(), &arr::<32>(shared));
 }
 
 #[test]
 fn crypto_box_seed_keypair_and_easy_match_nacl_vectors() {
     // libsodium test/default/box_seed.{c,exp}: seed = the RFC 7748 Alice scalar.
-    let seed = Secret::from_array(arr(
-        "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
-    ));
+    let seed =
+        Secret::from_array(arr("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
     let keys = cryptobox::seed_keypair(&seed);
     assert_eq!(
         keys.public().as_bytes(),
@@ -186,10 +179,7 @@ fn xchacha20poly1305_draft_irtf_cfrg_xchacha_a_3_1() {
     );
     let sealed = aead::xchacha20poly1305_encrypt(&key, &nonce, plaintext, &ad);
     assert_eq!(sealed, expected);
-    assert_eq!(
-        aead::xchacha20poly1305_decrypt(&key, &nonce, &sealed, &ad).unwrap(),
-        plaintext
-    );
+    assert_eq!(aead::xchacha20poly1305_decrypt(&key, &nonce, &sealed, &ad).unwrap(), plaintext);
 }
 
 #[test]
@@ -241,10 +231,7 @@ fn blake2b_rfc7693_and_python_hashlib_vectors() {
         )
     );
     let h = Blake2b::<24>::personal(None, b"0123456789abcdef").unwrap();
-    assert_eq!(
-        h.finalize(),
-        arr::<24>("9ec88a7bb37c15e0bfea5e5f750e4d2f9cbe3d6bfe25d7be")
-    );
+    assert_eq!(h.finalize(), arr::<24>("9ec88a7bb37c15e0bfea5e5f750e4d2f9cbe3d6bfe25d7be"));
 }
 
 #[test]
@@ -284,10 +271,7 @@ fn sha3_256_and_shake256_fips202() {
     );
     let mut out = [0u8; 32];
     hash::shake256(b"", &mut out);
-    assert_eq!(
-        out,
-        arr::<32>("46b9dd2b0ba88d13233b3feb743eeb243fcd52ea62b81b82b50c27646ed5762f")
-    );
+    assert_eq!(out, arr::<32>("46b9dd2b0ba88d13233b3feb743eeb243fcd52ea62b81b82b50c27646ed5762f"));
     // Squeezing in pieces gives the same stream as one long squeeze (CPython hashlib value).
     let expected = unhex(
         "483366601360a8771c6863080cc4114d8db44530f8f1e1ee4f94ea37e78b5739d5a15bef186a5386c75744c0527e1faa9f8726e462a12a4feb06bd8801e751e41385141204f329979fd3047a13c5657724ada64d2470157b3cdc288620944d78dbcddbd9",
@@ -314,10 +298,7 @@ fn argon2id_libsodium_vector() {
         &mut out,
         &password,
         &salt,
-        Argon2Params {
-            passes: 5,
-            memory_bytes: 7_256_678,
-        },
+        Argon2Params { passes: 5, memory_bytes: 7_256_678 },
     )
     .unwrap();
     assert_eq!(
@@ -356,10 +337,7 @@ fn mlkem768_kat_from_seed_and_message() {
         let (ct, shared) = mlkem768::encapsulate_deterministic(&pk, &m).unwrap();
         assert_eq!(&ct.as_bytes()[..32], &unhex(ct_prefix)[..]);
         assert_eq!(shared.expose(), &arr::<32>(ss));
-        assert_eq!(
-            mlkem768::decapsulate(&sk, &ct).unwrap().expose(),
-            &arr::<32>(ss)
-        );
+        assert_eq!(mlkem768::decapsulate(&sk, &ct).unwrap().expose(), &arr::<32>(ss));
     }
 }
 
@@ -396,10 +374,7 @@ fn xwing_draft_06_test_vectors() {
         let (ct, shared) = xwing::encapsulate_deterministic(&pk, &eseed).unwrap();
         assert_eq!(&ct.as_bytes()[..26], &unhex(ct_prefix)[..]);
         assert_eq!(shared.expose(), &arr::<32>(ss));
-        assert_eq!(
-            xwing::decapsulate(&sk, &ct).unwrap().expose(),
-            &arr::<32>(ss)
-        );
+        assert_eq!(xwing::decapsulate(&sk, &ct).unwrap().expose(), &arr::<32>(ss));
     }
 }
 
@@ -411,10 +386,7 @@ fn blinding_primitives_reduce_and_multiply() {
     // L = 2^252 + 27742317777372353535851937790883648493 → the top byte is below 0x10.
     assert!(k[31] < 0x10);
     // (2^512 − 1) mod L computed with Python integers.
-    assert_eq!(
-        k,
-        arr::<32>("000f9c44e31106a447938568a71b0ed065bef517d273ecce3d9a307c1b419903")
-    );
+    assert_eq!(k, arr::<32>("000f9c44e31106a447938568a71b0ed065bef517d273ecce3d9a307c1b419903"));
     // Multiplying by 1 is the identity map on a valid point.
     let mut one = [0u8; 32];
     one[0] = 1;

@@ -11,18 +11,8 @@ use proptest::prelude::*;
 #[test]
 fn wrong_lengths_name_the_problem() {
     let err = Ed25519PublicKey::from_slice(&[0u8; 31]).unwrap_err();
-    assert_eq!(
-        err,
-        Error::InvalidLength {
-            what: "Ed25519 public key",
-            expected: 32,
-            actual: 31
-        }
-    );
-    assert_eq!(
-        err.to_string(),
-        "Ed25519 public key must be 32 bytes, got 31"
-    );
+    assert_eq!(err, Error::InvalidLength { what: "Ed25519 public key", expected: 32, actual: 31 });
+    assert_eq!(err.to_string(), "Ed25519 public key must be 32 bytes, got 31");
     assert!(AeadKey::from_slice(&[0u8; 33]).is_err());
     assert!(mlkem768::PublicKey::from_slice(&[0u8; 1183]).is_err());
     assert!(Blake2b::<32>::keyed(&[0u8; 65]).is_err());
@@ -38,10 +28,7 @@ fn small_order_keys_are_rejected() {
         0xb8, 0x00,
     ]);
     let ours = X25519SecretKey::random(&mut SystemRng);
-    assert_eq!(
-        ours.diffie_hellman(&small).unwrap_err(),
-        Error::WeakSharedSecret
-    );
+    assert_eq!(ours.diffie_hellman(&small).unwrap_err(), Error::WeakSharedSecret);
     let zero = X25519PublicKey::from_bytes([0; 32]);
     assert!(cryptobox::box_easy(b"x", &[0; 24], &zero, &ours).is_err());
     // The Ed25519 identity point cannot be converted or used to verify.
@@ -56,12 +43,7 @@ fn secrets_print_redacted() {
     let keys = Ed25519KeyPair::generate(&mut SystemRng);
     let shown = format!("{keys:?}");
     assert!(shown.contains("REDACTED"), "{shown}");
-    let seed_hex: String = keys
-        .seed()
-        .expose()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let seed_hex: String = keys.seed().expose().iter().map(|b| format!("{b:02x}")).collect();
     assert!(!shown.contains(&seed_hex));
     assert!(format!("{:?}", Secret::from_array([1u8; 8])).contains("REDACTED"));
 }
