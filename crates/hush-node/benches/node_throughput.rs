@@ -1,0 +1,2 @@
+//! Placeholder: replaced by the throughput benchmark in the next commit.
+fn main() {}

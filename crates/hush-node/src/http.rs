@@ -1,0 +1,239 @@
+//! The HTTPS server: TLS (rustls, ring) → HTTP/1.1 (hyper) → routes.
+//!
+//! Bounds everywhere: a connection limit (excess connections are closed at once), a TLS
+//! handshake timeout, a header read timeout (slowloris), a body size limit, a per-request
+//! timeout, a limit on requests processed at once, and per-address rate limits (nodes of the
+//! network, which relay onion requests for many clients, are exempt).
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::NodeConfig;
+use crate::ratelimit::RateLimiter;
+use crate::relay::{self, PeerClient};
+use crate::rpc;
+
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+const SERVER: &str = concat!("hush-node/", env!("CARGO_PKG_VERSION"));
+
+/// Shared state of all connections.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) rpc: rpc::Ctx,
+    pub(crate) config: NodeConfig,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) peers: PeerClient,
+    pub(crate) busy: Semaphore,
+    pub(crate) started: Instant,
+}
+
+type Reply = Response<Full<Bytes>>;
+
+fn reply(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
+    let mut resp = Response::new(Full::new(body.into()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    headers.insert(header::SERVER, header::HeaderValue::from_static(SERVER));
+    resp
+}
+
+fn text(status: u16, body: impl Into<String>) -> Reply {
+    reply(status, "text/plain; charset=utf-8", body.into())
+}
+
+fn rpc_reply(r: rpc::Reply) -> Reply {
+    match r.body {
+        rpc::Body::Json(v) => reply(r.status, "application/json", v.to_string()),
+        rpc::Body::Text(t) => text(r.status, t),
+    }
+}
+
+/// Accepts connections until `shutdown` turns true, then lets open connections finish their
+/// requests (up to the request timeout) before returning.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tls: TlsAcceptor,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let connections = Arc::new(Semaphore::new(state.config.max_connections));
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    state.rpc.metrics.connection_refused();
+                    drop(stream);
+                    continue;
+                };
+                let (tls, state, shutdown) = (tls.clone(), state.clone(), shutdown.clone());
+                tasks.spawn(async move {
+                    connection(stream, peer, tls, state, shutdown).await;
+                    drop(permit);
+                });
+            }
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    let deadline = state.config.request_timeout() + Duration::from_secs(1);
+    let _ =
+        tokio::time::timeout(deadline, async { while tasks.join_next().await.is_some() {} }).await;
+    tasks.abort_all();
+}
+
+async fn connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    tls: TlsAcceptor,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let Ok(Ok(tls_stream)) = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await
+    else {
+        return;
+    };
+    let ip = peer.ip();
+    let service = service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(route(&state, ip, req).await) }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(tls_stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
+    let now = state.started.elapsed();
+    let own = state.rpc.identity.ed25519.public();
+    // The client API is rate-limited per address; operator scrapes of /metrics are not.
+    let exempt =
+        req.method() == Method::GET || state.rpc.membership.current().is_other_node_ip(ip, own);
+    if !exempt && !state.limiter.allow(ip, now) {
+        state.rpc.metrics.rate_limited();
+        return text(429, "Too Many Requests\n");
+    }
+    if req.headers().contains_key("x-loki-long-poll") {
+        return text(410, "long polling is no longer supported, client upgrade required");
+    }
+    let path = req.uri().path().to_owned();
+    match (req.method().clone(), path.as_str()) {
+        (Method::POST, "/storage_rpc/v1") => {
+            with_body(state, req, |body| async move {
+                let (method, reply) = rpc::handle(&state.rpc, &body).await;
+                state.rpc.metrics.request(method, reply.status);
+                rpc_reply(reply)
+            })
+            .await
+        }
+        (Method::POST, "/onion_req/v2") => {
+            with_body(state, req, |body| async move {
+                let r = relay::handle(&state.rpc, &state.peers, &body).await;
+                let content_type =
+                    if r.json { "application/json" } else { "text/plain; charset=utf-8" };
+                reply(r.status, content_type, r.body)
+            })
+            .await
+        }
+        (Method::POST, "/json_rpc") => {
+            with_body(state, req, |body| async move { seed(state, &body) }).await
+        }
+        (Method::GET, "/metrics") => {
+            let (messages, bytes) = state.rpc.store.usage().await.unwrap_or((0, 0));
+            reply(200, "text/plain; version=0.0.4", state.rpc.metrics.render(messages, bytes))
+        }
+        (Method::POST, "/ping_test/v1") => text(200, ""),
+        (method, _) => {
+            let shown: String = path.chars().take(64).collect();
+            text(404, format!("{method} {shown} Not Found"))
+        }
+    }
+}
+
+/// Reads the body (bounded in size and time) and runs `f` with it, one of at most
+/// `max_concurrent_requests` at a time.
+async fn with_body<'a, F, Fut>(state: &'a State, req: Request<Incoming>, f: F) -> Reply
+where
+    F: FnOnce(Bytes) -> Fut,
+    Fut: Future<Output = Reply> + 'a,
+{
+    let timeout = state.config.request_timeout();
+    let work = async {
+        let Ok(_permit) = state.busy.acquire().await else {
+            return text(503, "Server busy, try again later");
+        };
+        let limited = Limited::new(req.into_body(), state.config.max_request_bytes);
+        let body = match limited.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return text(413, "Request body too large");
+            }
+            Err(_) => return text(400, "invalid request body"),
+        };
+        f(body).await
+    };
+    tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| text(408, "Request Timeout"))
+}
+
+/// The seed endpoint: JSON-RPC `get_n_service_nodes` (session-protocol.md §8).
+fn seed(state: &State, body: &[u8]) -> Reply {
+    let Ok(req) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return text(400, "invalid json");
+    };
+    let method = req.get("method").and_then(serde_json::Value::as_str).unwrap_or("");
+    if method != "get_n_service_nodes" && method != "get_service_nodes" {
+        let shown: String = method.chars().take(64).collect();
+        return reply(
+            200,
+            "application/json",
+            serde_json::json!({
+                "jsonrpc": "2.0",
+                "id": req.get("id").cloned().unwrap_or_default(),
+                "error": { "code": -32601, "message": format!("Method not found: {shown}") },
+            })
+            .to_string(),
+        );
+    }
+    let params = req.get("params").cloned().unwrap_or_default();
+    let result = rpc::service_nodes(&state.rpc.membership.current(), &params);
+    reply(
+        200,
+        "application/json",
+        serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": req.get("id").cloned().unwrap_or_default(),
+            "result": result,
+        })
+        .to_string(),
+    )
+}

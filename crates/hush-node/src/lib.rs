@@ -1,0 +1,309 @@
+//! hush-node: a service node that speaks Session's storage server API.
+//!
+//! A node keeps messages for the accounts its swarm serves (SQLite, durable before
+//! acknowledgement, expired messages swept), answers the storage RPC (`POST
+//! /storage_rpc/v1`), peels and relays onion requests (`POST /onion_req/v2`), serves the
+//! node list to bootstrapping clients (`POST /json_rpc`) and exposes counters (`GET
+//! /metrics`). Without a network configured it is a one-node network: every account maps to it.
+//!
+//! # Tasks and shutdown
+//!
+//! [`Node::spawn`] starts, on the caller's tokio runtime: the accept loop (one task per
+//! connection), the expiry sweeper, and the store's writer thread. [`NodeHandle::shutdown`]
+//! stops accepting, lets in-flight requests finish (bounded by the request timeout), stops the
+//! sweeper, and closes the database cleanly. Dropping the handle stops the tasks too, without
+//! waiting.
+//!
+//! # Not in this crate
+//!
+//! - Protocol formats and crypto: `hush-proto` (and `hush-sodium` underneath).
+//! - Client logic, multi-node test harnesses.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), hush_node::Error> {
+//! let config = hush_node::NodeConfig {
+//!     data_dir: "/var/lib/hush-node".into(),
+//!     listen: "127.0.0.1:0".parse().expect("an address"),
+//!     ..Default::default()
+//! };
+//! let node = hush_node::Node::builder(config).spawn().await?;
+//! println!("{}", node.ready_line());
+//! node.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod clock;
+pub mod config;
+mod error;
+mod http;
+pub mod identity;
+pub mod metrics;
+pub mod network;
+mod ratelimit;
+mod relay;
+pub mod rpc;
+pub mod store;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hush_proto::swarm::SwarmId;
+use hush_sodium::ed25519::Ed25519PublicKey;
+use hush_sodium::x25519::X25519PublicKey;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+
+pub use crate::clock::Clock;
+pub use crate::config::NodeConfig;
+pub use crate::error::{Error, Result};
+use crate::identity::NodeIdentity;
+use crate::metrics::Metrics;
+use crate::network::{Membership, Network, NodeRecord};
+use crate::store::Store;
+
+/// This node's software version, as reported by `info` and the node list.
+pub fn version() -> [u16; 3] {
+    let part = |s: &str| s.parse().unwrap_or(0);
+    [
+        part(env!("CARGO_PKG_VERSION_MAJOR")),
+        part(env!("CARGO_PKG_VERSION_MINOR")),
+        part(env!("CARGO_PKG_VERSION_PATCH")),
+    ]
+}
+
+/// Entry point: configure, then [`NodeBuilder::spawn`].
+#[derive(Debug)]
+pub struct Node;
+
+impl Node {
+    /// A builder for a node with `config`.
+    pub fn builder(config: NodeConfig) -> NodeBuilder {
+        NodeBuilder { config, clock: Clock::system(), network: None }
+    }
+}
+
+/// Options beyond the configuration file: an injected clock, a network other than standalone.
+#[derive(Debug)]
+pub struct NodeBuilder {
+    config: NodeConfig,
+    clock: Clock,
+    network: Option<Network>,
+}
+
+impl NodeBuilder {
+    /// Uses `clock` instead of the system clock (tests move time instead of sleeping).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Starts with this network instead of a one-node network.
+    pub fn network(mut self, network: Network) -> Self {
+        self.network = Some(network);
+        self
+    }
+
+    /// Creates the data directory, identity and database, binds the listener and starts
+    /// serving. Returns once the node accepts connections.
+    pub async fn spawn(self) -> Result<NodeHandle> {
+        let config = self.config;
+        config.validate()?;
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&config.data_dir)
+            .map_err(|source| Error::File { path: config.data_dir.clone(), source })?;
+        let identity = Arc::new(NodeIdentity::load_or_create(&config.data_dir)?);
+        let tls = identity::tls_config(&config.data_dir)?;
+        let db_path = config.data_dir.join("storage.db");
+        // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&db_path)
+            .map_err(|source| Error::File { path: db_path.clone(), source })?;
+        let store = Store::open(
+            &db_path,
+            store::Limits {
+                max_account_bytes: config.max_account_bytes,
+                max_node_bytes: config.max_node_bytes,
+            },
+        )?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| Error::Listen { addr: config.listen, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| Error::Listen { addr: config.listen, source })?;
+        let public_ip = config.public_ip.unwrap_or_else(|| match local_addr.ip() {
+            ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ip => ip,
+        });
+        let public_port = config.public_port.unwrap_or_else(|| local_addr.port());
+        let record = NodeRecord {
+            ed25519: *identity.ed25519.public(),
+            x25519: *identity.x25519.public(),
+            ip: public_ip,
+            https_port: public_port,
+            swarm_id: SwarmId(0),
+            version: version(),
+        };
+        let network = self.network.unwrap_or_else(|| Network::standalone(record.clone()));
+        let membership = Arc::new(Membership::new(network));
+        let metrics = Arc::new(Metrics::default());
+        let rpc = rpc::Ctx {
+            store: store.clone(),
+            identity: identity.clone(),
+            clock: self.clock.clone(),
+            membership: membership.clone(),
+            metrics,
+            version: version(),
+        };
+        let peers = relay::PeerClient::new(Duration::from_millis(config.relay_timeout_ms))
+            .map_err(|e| Error::Tls(format!("relay client: {e}")))?;
+        let state = Arc::new(http::State {
+            limiter: ratelimit::RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_burst),
+            busy: Semaphore::new(config.max_concurrent_requests),
+            started: tokio::time::Instant::now(),
+            rpc,
+            peers,
+            config: config.clone(),
+        });
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let server = tokio::spawn(http::serve(
+            listener,
+            tokio_rustls::TlsAcceptor::from(tls),
+            state,
+            shutdown_rx.clone(),
+        ));
+        let sweeper = tokio::spawn(sweep_expired(
+            store.clone(),
+            self.clock.clone(),
+            Duration::from_millis(config.expiry_sweep_interval_ms),
+            shutdown_rx,
+        ));
+        tracing::info!(port = local_addr.port(), "hush-node ready");
+        Ok(NodeHandle {
+            url: format!("https://{local_addr}"),
+            local_addr,
+            record,
+            clock: self.clock,
+            membership,
+            store: Some(store),
+            shutdown: shutdown_tx,
+            tasks: vec![server, sweeper],
+        })
+    }
+}
+
+/// Deletes expired messages now and every `interval` until shutdown.
+async fn sweep_expired(
+    store: Store,
+    clock: Clock,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                match store.sweep_expired(clock.now().as_millis()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(deleted = n, "expired messages swept"),
+                    Err(e) => tracing::warn!("expiry sweep failed: {e}"),
+                }
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// A running node. [`NodeHandle::shutdown`] stops it gracefully; dropping it stops it
+/// without waiting.
+#[derive(Debug)]
+pub struct NodeHandle {
+    url: String,
+    local_addr: SocketAddr,
+    record: NodeRecord,
+    clock: Clock,
+    membership: Arc<Membership>,
+    store: Option<Store>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl NodeHandle {
+    /// `https://ADDR:PORT` of the listener.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The bound address (the real port when configured with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The node's identity key.
+    pub fn ed25519(&self) -> &Ed25519PublicKey {
+        &self.record.ed25519
+    }
+
+    /// The node's onion encryption key.
+    pub fn x25519(&self) -> &X25519PublicKey {
+        &self.record.x25519
+    }
+
+    /// How the network sees this node.
+    pub fn record(&self) -> &NodeRecord {
+        &self.record
+    }
+
+    /// The node's clock (tests move a manual clock through it).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The node's view of the network; replace it to add or remove nodes.
+    pub fn membership(&self) -> &Arc<Membership> {
+        &self.membership
+    }
+
+    /// The one JSON line printed when the node is ready.
+    pub fn ready_line(&self) -> String {
+        // Written by hand to keep the documented key order.
+        format!(
+            r#"{{"event":"ready","url":{},"ed25519":"{}","x25519":"{}"}}"#,
+            serde_json::Value::String(self.url.clone()),
+            hex::encode(self.record.ed25519.as_bytes()),
+            hex::encode(self.record.x25519.as_bytes()),
+        )
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, stops the sweeper and
+    /// closes the database.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = task.await;
+        }
+        if let Some(store) = self.store.take() {
+            store.close().await;
+        }
+        tracing::info!("hush-node stopped");
+    }
+}
+
+impl Drop for NodeHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -1,0 +1,162 @@
+//! Who is in the network and which swarm serves an account.
+//!
+//! A [`Network`] is an immutable snapshot: the node list (sorted by swarm, then key), the
+//! swarm IDs, and a height. [`Membership`] holds the current snapshot and lets it be replaced
+//! atomically — today only at start-up (standalone mode: a one-node network to which every
+//! account maps); the network registry will feed it updates.
+
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+
+use hush_proto::AccountId;
+use hush_proto::swarm::{self, SwarmId};
+use hush_sodium::ed25519::Ed25519PublicKey;
+use hush_sodium::x25519::X25519PublicKey;
+
+/// What the network knows about one node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeRecord {
+    /// Identity key; names the node in swarms and onion routing.
+    pub ed25519: Ed25519PublicKey,
+    /// Onion encryption key.
+    pub x25519: X25519PublicKey,
+    /// Public address.
+    pub ip: IpAddr,
+    /// HTTPS port of the storage RPC and onion endpoints.
+    pub https_port: u16,
+    /// The swarm the node belongs to.
+    pub swarm_id: SwarmId,
+    /// Software version.
+    pub version: [u16; 3],
+}
+
+/// A snapshot of the network.
+#[derive(Clone, Debug)]
+pub struct Network {
+    nodes: Vec<NodeRecord>,
+    swarm_ids: Vec<SwarmId>,
+    height: u64,
+}
+
+impl Network {
+    /// A network of `nodes` at `height` (the registry's sequence number).
+    pub fn new(mut nodes: Vec<NodeRecord>, height: u64) -> Self {
+        nodes.sort_by_key(|n| (n.swarm_id, n.ed25519));
+        let mut swarm_ids: Vec<SwarmId> = nodes.iter().map(|n| n.swarm_id).collect();
+        swarm_ids.dedup();
+        Self { nodes, swarm_ids, height }
+    }
+
+    /// The one-node network of a standalone node: swarm 0, every account maps to it.
+    pub fn standalone(node: NodeRecord) -> Self {
+        Self::new(vec![NodeRecord { swarm_id: SwarmId(0), ..node }], 1)
+    }
+
+    /// All nodes.
+    pub fn nodes(&self) -> &[NodeRecord] {
+        &self.nodes
+    }
+
+    /// The registry height (sequence number).
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// The node with this identity key.
+    pub fn node(&self, ed25519: &Ed25519PublicKey) -> Option<&NodeRecord> {
+        self.nodes.iter().find(|n| &n.ed25519 == ed25519)
+    }
+
+    /// The swarm serving `account`, and its members (empty when there are no nodes).
+    pub fn swarm_for(&self, account: &AccountId) -> (SwarmId, Vec<&NodeRecord>) {
+        match swarm::swarm_for(account, &self.swarm_ids) {
+            Some(id) => (id, self.nodes.iter().filter(|n| n.swarm_id == id).collect()),
+            None => (SwarmId::INVALID, Vec::new()),
+        }
+    }
+
+    /// Whether `ip` is the address of a node other than `own` (relays are not rate-limited
+    /// as clients). A node never exempts its own address: on a machine running one node, its
+    /// clients share that address.
+    pub fn is_other_node_ip(&self, ip: IpAddr, own: &Ed25519PublicKey) -> bool {
+        self.nodes.iter().any(|n| n.ip == ip && &n.ed25519 != own)
+            && !self.nodes.iter().any(|n| n.ip == ip && &n.ed25519 == own)
+    }
+}
+
+/// The current network snapshot, replaceable at run time.
+#[derive(Debug)]
+pub struct Membership {
+    current: RwLock<Arc<Network>>,
+}
+
+impl Membership {
+    /// Starts with `network`.
+    pub fn new(network: Network) -> Self {
+        Self { current: RwLock::new(Arc::new(network)) }
+    }
+
+    /// The current snapshot (cheap: an `Arc` clone).
+    pub fn current(&self) -> Arc<Network> {
+        self.current.read().map_or_else(|p| p.into_inner().clone(), |g| g.clone())
+    }
+
+    /// Replaces the snapshot.
+    pub fn replace(&self, network: Network) {
+        let mut guard = self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = Arc::new(network);
+    }
+}
+
+/// z-base-32 (the alphabet oxen uses for `.snode` addresses).
+pub fn base32z(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ybndrfg8ejkmcpqxot1uwisza345h769";
+    let mut out = String::with_capacity(bytes.len() * 8 / 5 + 1);
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for &b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base32z_known_values() {
+        // Test vectors from the z-base-32 description (Zooko O'Whielacronx).
+        assert_eq!(base32z(&[0x00]), "yy");
+        assert_eq!(base32z(&[0xf0, 0xbf, 0xc7]), "6n9hq");
+        assert_eq!(base32z(&[0xd4, 0x7a, 0x04]), "4t7ye");
+    }
+
+    #[test]
+    fn standalone_maps_every_account_to_the_node() {
+        let node = NodeRecord {
+            ed25519: Ed25519PublicKey::from_bytes([1; 32]),
+            x25519: X25519PublicKey::from_bytes([2; 32]),
+            ip: "127.0.0.1".parse().unwrap(),
+            https_port: 1,
+            swarm_id: SwarmId(77),
+            version: [0, 1, 0],
+        };
+        let net = Network::standalone(node.clone());
+        for b in [0u8, 0x42, 0xff] {
+            let id = AccountId::new(hush_proto::IdPrefix::Standard, [b; 32]);
+            let (swarm, members) = net.swarm_for(&id);
+            assert_eq!(swarm, SwarmId(0));
+            assert_eq!(members.len(), 1);
+            assert_eq!(members[0].ed25519, node.ed25519);
+        }
+    }
+}

@@ -1,0 +1,677 @@
+//! The message store: SQLite in WAL mode with `synchronous = FULL`.
+//!
+//! One writer thread owns the write connection and commits in groups: it takes the first
+//! waiting job, drains whatever else is queued (up to [`MAX_GROUP`]), runs each in its own
+//! savepoint inside one transaction, commits (one fsync for the group) and only then answers
+//! the jobs. A store is therefore on disk before it is acknowledged, while many concurrent
+//! stores share one fsync. Reads run on a small pool of read-only connections in
+//! `spawn_blocking`, concurrently with the writer (WAL).
+//!
+//! Usage per account and for the whole node is kept by triggers in the same transactions, so
+//! the storage limits cost one indexed lookup per store.
+
+mod schema;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use hush_proto::AccountId;
+use hush_proto::message_hash::MessageHash;
+use hush_proto::namespace::Namespace;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::{Error, Result};
+
+/// Most jobs committed in one transaction.
+pub const MAX_GROUP: usize = 512;
+/// Read connections in the pool.
+const READERS: usize = 4;
+/// Write jobs that may wait for the writer before senders wait.
+const QUEUE: usize = 4096;
+
+/// Storage limits, checked inside the store transaction.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Bytes of message data one account may hold.
+    pub max_account_bytes: u64,
+    /// Bytes of message data the node may hold.
+    pub max_node_bytes: u64,
+}
+
+/// Why a store or query failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The account's storage allowance is used up.
+    #[error("this account's storage limit is reached")]
+    AccountFull,
+    /// The node's storage is full.
+    #[error("this node's storage is full")]
+    NodeFull,
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// The transaction holding this job failed to commit.
+    #[error("database commit failed")]
+    CommitFailed,
+    /// The store is shut down.
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// A message to store.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    /// The mailbox owner.
+    pub account: AccountId,
+    /// The namespace.
+    pub namespace: Namespace,
+    /// Its hash (§5.7).
+    pub hash: MessageHash,
+    /// The sender's timestamp (ms).
+    pub timestamp: u64,
+    /// When it expires (ms).
+    pub expiry: u64,
+    /// The raw data.
+    pub data: Vec<u8>,
+}
+
+/// The result of a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stored {
+    /// The stored expiry (for a duplicate, the later of the old and new expiry).
+    pub expiry: u64,
+    /// The message was already there.
+    pub already: bool,
+}
+
+/// A stored message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Its hash.
+    pub hash: String,
+    /// Its namespace.
+    pub namespace: i16,
+    /// The sender's timestamp (ms).
+    pub timestamp: u64,
+    /// When it expires (ms).
+    pub expiry: u64,
+    /// The raw data.
+    pub data: Vec<u8>,
+}
+
+/// Which namespaces a bulk operation covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Namespaces {
+    /// One namespace.
+    One(Namespace),
+    /// All of the account's namespaces.
+    All,
+}
+
+/// A retrieve query.
+#[derive(Clone, Debug)]
+pub struct Retrieve {
+    /// The mailbox owner.
+    pub account: AccountId,
+    /// The namespace.
+    pub namespace: Namespace,
+    /// Return messages stored after this one (all, if unknown or absent).
+    pub last_hash: Option<String>,
+    /// At most this many messages.
+    pub max_count: usize,
+    /// At most this many bytes, counted as `100 + hash + base64(data)` per message; the
+    /// first message is always returned.
+    pub max_size: usize,
+    /// Messages that expire at or before this time are not returned.
+    pub now: u64,
+}
+
+/// Which expiries an `expire` may change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpireMode {
+    /// Set the expiry whatever it was.
+    Any,
+    /// Only move expiries later.
+    Extend,
+    /// Only move expiries earlier.
+    Shorten,
+}
+
+/// The outcome of an `expire`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExpireOutcome {
+    /// Hashes whose expiry changed, with the new expiry.
+    pub updated: Vec<(String, u64)>,
+    /// Hashes found but left alone by the mode, with their current expiry.
+    pub unchanged: Vec<(String, u64)>,
+}
+
+/// The approximate size a message counts for in `retrieve` limits.
+pub fn retrieve_size(hash: &str, data_len: usize) -> usize {
+    100 + hash.len() + data_len * 4 / 3
+}
+
+type Reply = Box<dyn FnOnce(bool) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
+
+/// What the writer thread receives.
+enum Msg {
+    Job(Job),
+    /// Finish the queued jobs, close the database and stop.
+    Close,
+}
+
+/// Handle to the store. Cloning is cheap; the writer thread stops when every clone is dropped
+/// or [`Store::close`] is called.
+#[derive(Clone)]
+pub struct Store {
+    jobs: mpsc::Sender<Msg>,
+    readers: Arc<ReadPool>,
+    writer: Arc<Mutex<Option<JoinHandle<()>>>>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+struct ReadPool {
+    connections: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let known = i64::try_from(schema::MIGRATIONS.len()).expect("a handful of migrations");
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > known {
+        return Err(Error::SchemaTooNew { found: version, known });
+    }
+    let tx = conn.transaction()?;
+    for (i, sql) in
+        schema::MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0))
+    {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i64::try_from(i + 1).expect("small"))?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`, runs migrations and starts the writer.
+    pub fn open(path: &Path, limits: Limits) -> Result<Self> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "synchronous", "FULL")?;
+        migrate(&mut writer)?;
+
+        let mut connections = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            configure(&reader)?;
+            connections.push(reader);
+        }
+        let readers = Arc::new(ReadPool {
+            connections: Mutex::new(connections),
+            permits: Semaphore::new(READERS),
+        });
+
+        let (jobs, rx) = mpsc::channel::<Msg>(QUEUE);
+        let handle = std::thread::Builder::new()
+            .name("hush-node-store".to_owned())
+            .spawn(move || writer_loop(writer, rx))
+            .map_err(|source| Error::File { path: path.to_owned(), source })?;
+        Ok(Self { jobs, readers, writer: Arc::new(Mutex::new(Some(handle))), limits })
+    }
+
+    /// Lets queued jobs finish, closes the database (checkpointing the WAL) and waits for the
+    /// writer thread. Later calls on any clone fail with [`StoreError::Closed`].
+    pub async fn close(self) {
+        let _ = self.jobs.send(Msg::Close).await;
+        let handle = self.writer.lock().map(|mut h| h.take()).unwrap_or(None);
+        if let Some(handle) = handle {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+
+    async fn write<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> std::result::Result<R, StoreError> + Send + 'static,
+    ) -> std::result::Result<R, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = in_savepoint(conn, f);
+            Box::new(move |committed| {
+                let _ = tx.send(if committed { result } else { Err(StoreError::CommitFailed) });
+            })
+        });
+        self.jobs.send(Msg::Job(job)).await.map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
+    ) -> std::result::Result<R, StoreError> {
+        let _permit = self.readers.permits.acquire().await.map_err(|_| StoreError::Closed)?;
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool
+                .connections
+                .lock()
+                .map_err(|_| StoreError::Closed)?
+                .pop()
+                .ok_or(StoreError::Closed)?;
+            let result = f(&conn);
+            if let Ok(mut conns) = pool.connections.lock() {
+                conns.push(conn);
+            }
+            result.map_err(StoreError::from)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Stores a message, or reports it as already there (raising its expiry if the new one is
+    /// later). A public-outbox namespace keeps only this message.
+    pub async fn store(&self, msg: NewMessage) -> std::result::Result<Stored, StoreError> {
+        let limits = self.limits;
+        self.write(move |conn| {
+            let existing: Option<u64> = conn
+                .query_row(
+                    "SELECT expiry FROM messages WHERE hash = ?1",
+                    [msg.hash.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(old) = existing {
+                let expiry = old.max(msg.expiry);
+                if expiry != old {
+                    conn.execute(
+                        "UPDATE messages SET expiry = ?1 WHERE hash = ?2",
+                        params![expiry, msg.hash.as_str()],
+                    )?;
+                }
+                return Ok(Stored { expiry, already: true });
+            }
+            let size = msg.data.len() as u64;
+            let account_bytes: u64 = conn
+                .query_row(
+                    "SELECT bytes FROM account_usage WHERE account = ?1",
+                    [&msg.account.as_bytes()[..]],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0);
+            if account_bytes + size > limits.max_account_bytes {
+                return Err(StoreError::AccountFull);
+            }
+            let node_bytes: u64 =
+                conn.query_row("SELECT bytes FROM node_usage WHERE id = 0", [], |r| r.get(0))?;
+            if node_bytes + size > limits.max_node_bytes {
+                return Err(StoreError::NodeFull);
+            }
+            if msg.namespace.is_public_outbox() {
+                conn.execute(
+                    "DELETE FROM messages WHERE account = ?1 AND namespace = ?2",
+                    params![&msg.account.as_bytes()[..], msg.namespace.0],
+                )?;
+            }
+            conn.execute(
+                "INSERT INTO messages (hash, account, namespace, timestamp, expiry, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    msg.hash.as_str(),
+                    &msg.account.as_bytes()[..],
+                    msg.namespace.0,
+                    msg.timestamp,
+                    msg.expiry,
+                    msg.data
+                ],
+            )?;
+            Ok(Stored { expiry: msg.expiry, already: false })
+        })
+        .await
+    }
+
+    /// Messages of one mailbox after `last_hash`, in storage order, within the limits.
+    /// Returns the messages and whether more remain.
+    pub async fn retrieve(
+        &self,
+        q: Retrieve,
+    ) -> std::result::Result<(Vec<StoredMessage>, bool), StoreError> {
+        self.read(move |conn| {
+            let account = &q.account.as_bytes()[..];
+            let after: i64 = match &q.last_hash {
+                Some(h) => conn
+                    .query_row(
+                        "SELECT id FROM messages WHERE hash = ?1 AND account = ?2 AND namespace = ?3",
+                        params![h, account, q.namespace.0],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .unwrap_or(0),
+                None => 0,
+            };
+            let mut stmt = conn.prepare_cached(
+                "SELECT hash, namespace, timestamp, expiry, data FROM messages
+                 WHERE account = ?1 AND namespace = ?2 AND id > ?3 AND expiry > ?4
+                 ORDER BY id",
+            )?;
+            let mut rows = stmt.query(params![account, q.namespace.0, after, q.now])?;
+            let mut out = Vec::new();
+            let mut size = 0usize;
+            while let Some(row) = rows.next()? {
+                let hash: String = row.get(0)?;
+                let data: Vec<u8> = row.get(4)?;
+                let this = retrieve_size(&hash, data.len());
+                if out.len() >= q.max_count || (!out.is_empty() && size + this > q.max_size) {
+                    return Ok((out, true));
+                }
+                size += this;
+                out.push(StoredMessage {
+                    hash,
+                    namespace: row.get(1)?,
+                    timestamp: row.get(2)?,
+                    expiry: row.get(3)?,
+                    data,
+                });
+            }
+            Ok((out, false))
+        })
+        .await
+    }
+
+    /// Deletes the account's messages with these hashes (any namespace); returns the hashes
+    /// deleted, sorted.
+    pub async fn delete(
+        &self,
+        account: AccountId,
+        hashes: Vec<String>,
+    ) -> std::result::Result<Vec<String>, StoreError> {
+        self.write(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "DELETE FROM messages WHERE hash = ?1 AND account = ?2 RETURNING hash",
+            )?;
+            let mut deleted = Vec::new();
+            for h in &hashes {
+                if let Some(d) = stmt
+                    .query_row(params![h, &account.as_bytes()[..]], |r| r.get::<_, String>(0))
+                    .optional()?
+                {
+                    deleted.push(d);
+                }
+            }
+            deleted.sort();
+            deleted.dedup();
+            Ok(deleted)
+        })
+        .await
+    }
+
+    /// Deletes the account's messages in `ns` whose timestamp is at most `before` (or all of
+    /// them); returns `(namespace, hash)` pairs sorted by hash.
+    pub async fn delete_where(
+        &self,
+        account: AccountId,
+        ns: Namespaces,
+        before: Option<u64>,
+    ) -> std::result::Result<Vec<(i16, String)>, StoreError> {
+        self.write(move |conn| {
+            let before = before.unwrap_or(u64::MAX >> 1);
+            let account = &account.as_bytes()[..];
+            let mut out: Vec<(i16, String)> = match ns {
+                Namespaces::One(n) => conn
+                    .prepare_cached(
+                        "DELETE FROM messages WHERE account = ?1 AND namespace = ?2
+                         AND timestamp <= ?3 RETURNING namespace, hash",
+                    )?
+                    .query_map(params![account, n.0, before], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?,
+                Namespaces::All => conn
+                    .prepare_cached(
+                        "DELETE FROM messages WHERE account = ?1 AND timestamp <= ?2
+                         RETURNING namespace, hash",
+                    )?
+                    .query_map(params![account, before], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?,
+            };
+            out.sort_by(|a, b| a.1.cmp(&b.1));
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Shortens to `expiry` every expiry in `ns` that is later; returns `(namespace, hash)`
+    /// of the messages updated, sorted by hash.
+    pub async fn expire_all(
+        &self,
+        account: AccountId,
+        ns: Namespaces,
+        expiry: u64,
+    ) -> std::result::Result<Vec<(i16, String)>, StoreError> {
+        self.write(move |conn| {
+            let account = &account.as_bytes()[..];
+            let mut out: Vec<(i16, String)> = match ns {
+                Namespaces::One(n) => conn
+                    .prepare_cached(
+                        "UPDATE messages SET expiry = ?3 WHERE account = ?1 AND namespace = ?2
+                         AND expiry > ?3 RETURNING namespace, hash",
+                    )?
+                    .query_map(params![account, n.0, expiry], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?,
+                Namespaces::All => conn
+                    .prepare_cached(
+                        "UPDATE messages SET expiry = ?2 WHERE account = ?1 AND expiry > ?2
+                         RETURNING namespace, hash",
+                    )?
+                    .query_map(params![account, expiry], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?,
+            };
+            out.sort_by(|a, b| a.1.cmp(&b.1));
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Sets the expiry of each `(hash, expiry)` of the account, as `mode` allows.
+    pub async fn expire(
+        &self,
+        account: AccountId,
+        changes: Vec<(String, u64)>,
+        mode: ExpireMode,
+    ) -> std::result::Result<ExpireOutcome, StoreError> {
+        self.write(move |conn| {
+            let mut out = ExpireOutcome::default();
+            let mut select = conn
+                .prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND account = ?2")?;
+            let mut update =
+                conn.prepare_cached("UPDATE messages SET expiry = ?1 WHERE hash = ?2")?;
+            for (hash, expiry) in changes {
+                let Some(current): Option<u64> = select
+                    .query_row(params![hash, &account.as_bytes()[..]], |r| r.get(0))
+                    .optional()?
+                else {
+                    continue;
+                };
+                let allowed = match mode {
+                    ExpireMode::Any => true,
+                    ExpireMode::Extend => current < expiry,
+                    ExpireMode::Shorten => current > expiry,
+                };
+                if !allowed {
+                    out.unchanged.push((hash, current));
+                    continue;
+                }
+                if current != expiry {
+                    update.execute(params![expiry, hash])?;
+                }
+                out.updated.push((hash, expiry));
+            }
+            out.updated.sort();
+            out.updated.dedup_by(|a, b| a.0 == b.0);
+            out.unchanged.sort();
+            out.unchanged.dedup_by(|a, b| a.0 == b.0);
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Current expiries of the account's messages among `hashes`.
+    pub async fn expiries(
+        &self,
+        account: AccountId,
+        hashes: Vec<String>,
+    ) -> std::result::Result<Vec<(String, u64)>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND account = ?2")?;
+            let mut out = Vec::new();
+            for h in hashes {
+                if let Some(e) =
+                    stmt.query_row(params![h, &account.as_bytes()[..]], |r| r.get(0)).optional()?
+                {
+                    out.push((h, e));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Records revocations of subaccount tokens (the newest 50 per account are kept).
+    pub async fn revoke(
+        &self,
+        account: AccountId,
+        tokens: Vec<[u8; 36]>,
+        now: u64,
+    ) -> std::result::Result<(), StoreError> {
+        self.write(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "INSERT INTO revoked_subaccounts (account, token, revoked_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account, token) DO UPDATE SET revoked_at = excluded.revoked_at",
+            )?;
+            for t in &tokens {
+                stmt.execute(params![&account.as_bytes()[..], &t[..], now])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Lifts revocations; returns how many were lifted.
+    pub async fn unrevoke(
+        &self,
+        account: AccountId,
+        tokens: Vec<[u8; 36]>,
+    ) -> std::result::Result<usize, StoreError> {
+        self.write(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "DELETE FROM revoked_subaccounts WHERE account = ?1 AND token = ?2",
+            )?;
+            let mut count = 0;
+            for t in &tokens {
+                count += stmt.execute(params![&account.as_bytes()[..], &t[..]])?;
+            }
+            Ok(count)
+        })
+        .await
+    }
+
+    /// Whether a subaccount token of the account is revoked.
+    pub async fn is_revoked(
+        &self,
+        account: AccountId,
+        token: [u8; 36],
+    ) -> std::result::Result<bool, StoreError> {
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT 1 FROM revoked_subaccounts WHERE account = ?1 AND token = ?2",
+            )?
+            .exists(params![&account.as_bytes()[..], &token[..]])
+        })
+        .await
+    }
+
+    /// Deletes messages that expired at or before `now`; returns how many.
+    pub async fn sweep_expired(&self, now: u64) -> std::result::Result<usize, StoreError> {
+        self.write(move |conn| Ok(conn.execute("DELETE FROM messages WHERE expiry <= ?1", [now])?))
+            .await
+    }
+
+    /// Messages and bytes stored on the node.
+    pub async fn usage(&self) -> std::result::Result<(u64, u64), StoreError> {
+        self.read(|conn| {
+            conn.query_row("SELECT messages, bytes FROM node_usage WHERE id = 0", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })
+        .await
+    }
+}
+
+/// Runs `f` inside a savepoint: its changes are kept if it succeeds and undone if it fails,
+/// without disturbing the other jobs of the group.
+fn in_savepoint<R>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> std::result::Result<R, StoreError>,
+) -> std::result::Result<R, StoreError> {
+    conn.execute_batch("SAVEPOINT job")?;
+    let result = f(conn);
+    let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+    conn.execute_batch(end)?;
+    result
+}
+
+fn writer_loop(conn: Connection, mut jobs: mpsc::Receiver<Msg>) {
+    let mut closing = false;
+    while !closing {
+        let Some(Msg::Job(first)) = jobs.blocking_recv() else { break };
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(Msg::Job(job)) => group.push(job),
+                Ok(Msg::Close) => {
+                    closing = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+            for job in group {
+                // Cannot start a transaction: fail every job without running it.
+                drop(job);
+            }
+            continue;
+        }
+        let replies: Vec<Reply> = group.into_iter().map(|job| job(&conn)).collect();
+        let committed = conn.execute_batch("COMMIT").is_ok();
+        if !committed {
+            let _ = conn.execute_batch("ROLLBACK");
+            tracing::error!("database commit failed; the group's writes were rolled back");
+        }
+        for reply in replies {
+            reply(committed);
+        }
+    }
+    // Closing, or every sender is gone: refuse what is still queued, checkpoint the WAL
+    // into the database, close.
+    jobs.close();
+    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    drop(conn);
+}

@@ -1,0 +1,85 @@
+//! HTTP-level behaviour: limits, errors, metrics.
+
+use serde_json::json;
+
+use super::{Account, TestNode, b64};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_get_413() {
+    let node = TestNode::start_with(|c| c.max_request_bytes = 200_000).await;
+    let (status, body) = node.post("/storage_rpc/v1", vec![b'x'; 200_001]).await;
+    assert_eq!(status, 413);
+    assert_eq!(body, b"Request body too large");
+    let (status, _) = node.post("/onion_req/v2", vec![0u8; 300_000]).await;
+    assert_eq!(status, 413);
+    // Still serving.
+    assert_eq!(node.rpc("info", json!({})).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_answer_429_per_address() {
+    let node = TestNode::start_with(|c| {
+        c.rate_limit_per_ip = 5;
+        c.rate_limit_burst = 10;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        statuses.push(node.rpc("info", json!({})).await.0);
+    }
+    let limited = statuses.iter().filter(|&&s| s == 429).count();
+    assert!(statuses[..10].iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(limited >= 15, "{statuses:?}");
+    let metrics = node
+        .http
+        .get(format!("{}/metrics", node.handle.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains(&format!("hush_node_rate_limited_total {limited}")), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_poll_unknown_paths_and_metrics() {
+    let node = TestNode::start().await;
+    let resp = node
+        .http
+        .post(format!("{}/storage_rpc/v1", node.handle.url()))
+        .header("X-Loki-Long-Poll", "true")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 410);
+    let (status, body) = node.post("/nope", "").await;
+    assert_eq!(status, 404);
+    assert_eq!(body, b"POST /nope Not Found");
+
+    let alice = Account::new(1);
+    let p = json!({"pubkey": alice.hex(), "timestamp": node.now(), "ttl": 60_000, "data": b64(&[1; 300])});
+    assert_eq!(node.rpc("store", p).await.0, 200);
+    node.rpc("frobnicate", json!({})).await;
+    let metrics = node
+        .http
+        .get(format!("{}/metrics", node.handle.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "hush_node_rpc_requests_total{method=\"store\",status=\"200\"} 1",
+        "hush_node_rpc_requests_total{method=\"unknown\",status=\"400\"} 1",
+        "hush_node_stored_messages 1",
+        "hush_node_stored_bytes 300",
+        "hush_node_messages_stored_total 1",
+    ] {
+        assert!(metrics.contains(line), "missing {line:?} in:\n{metrics}");
+    }
+    // No account IDs in metrics.
+    assert!(!metrics.contains(&alice.hex()[..16]));
+}
