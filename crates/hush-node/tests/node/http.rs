@@ -83,3 +83,97 @@ async fn long_poll_unknown_paths_and_metrics() {
     // No account IDs in metrics.
     assert!(!metrics.contains(&alice.hex()[..16]));
 }
+
+/// A small deterministic generator for junk inputs (xorshift).
+struct Junk(u64);
+
+impl Junk {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn bytes(&mut self, max: usize) -> Vec<u8> {
+        let len = (self.next() as usize) % max;
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+
+    /// JSON-shaped junk: real method names with values of the wrong types and sizes.
+    fn request(&mut self) -> String {
+        const METHODS: [&str; 16] = [
+            "store",
+            "retrieve",
+            "delete",
+            "delete_all",
+            "delete_before",
+            "expire",
+            "expire_all",
+            "get_expiries",
+            "get_swarm",
+            "info",
+            "batch",
+            "sequence",
+            "revoke_subaccount",
+            "unrevoke_subaccount",
+            "oxend_request",
+            "nope",
+        ];
+        const KEYS: [&str; 14] = [
+            "pubkey",
+            "namespace",
+            "timestamp",
+            "ttl",
+            "expiry",
+            "data",
+            "signature",
+            "messages",
+            "last_hash",
+            "max_count",
+            "max_size",
+            "subaccount",
+            "requests",
+            "pubkey_ed25519",
+        ];
+        let values = [
+            json!(null),
+            json!(-1),
+            json!(u64::MAX),
+            json!(1.5),
+            json!("all"),
+            json!([]),
+            json!({}),
+            json!("A".repeat(43)),
+            json!("05".repeat(33)),
+            json!([{"method": "info", "params": {}}]),
+            json!(i64::MIN),
+            json!("=="),
+            json!(vec!["x"; 30]),
+        ];
+        let method = METHODS[(self.next() as usize) % METHODS.len()];
+        let mut params = serde_json::Map::new();
+        for _ in 0..(self.next() % 6) {
+            let k = KEYS[(self.next() as usize) % KEYS.len()];
+            params.insert(k.to_owned(), values[(self.next() as usize) % values.len()].clone());
+        }
+        json!({"method": method, "params": params}).to_string()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_never_crashes_the_node() {
+    let node = TestNode::start().await;
+    let mut junk = Junk(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..400 {
+        let (status, _) = node.post("/storage_rpc/v1", junk.request()).await;
+        assert!((200..600).contains(&status));
+        let (status, _) = node.post("/storage_rpc/v1", junk.bytes(300)).await;
+        assert_eq!(status, 400);
+        let (status, _) = node.post("/onion_req/v2", junk.bytes(600)).await;
+        assert_eq!(status, 400);
+        let (status, _) = node.post("/json_rpc", junk.bytes(100)).await;
+        assert!(status == 400 || status == 200);
+    }
+    assert_eq!(node.rpc("info", json!({})).await.0, 200, "still serving");
+}
