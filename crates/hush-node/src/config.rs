@@ -24,7 +24,8 @@ pub struct NodeConfig {
     pub public_port: Option<u16>,
     /// Largest request body accepted, in bytes.
     pub max_request_bytes: usize,
-    /// Requests processed at once; more wait (bounded by `max_connections`).
+    /// Requests read and processed at once (their bodies are the node's largest memory use:
+    /// at most this many × `max_request_bytes`); more wait, bounded by `max_connections`.
     pub max_concurrent_requests: usize,
     /// Open client connections at once; more are refused.
     pub max_connections: usize,
@@ -54,7 +55,7 @@ impl Default for NodeConfig {
             public_ip: None,
             public_port: None,
             max_request_bytes: 10 << 20,
-            max_concurrent_requests: 256,
+            max_concurrent_requests: 64,
             max_connections: 2048,
             request_timeout_ms: 30_000,
             rate_limit_per_ip: 200,

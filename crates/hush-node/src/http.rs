@@ -30,6 +30,8 @@ use crate::rpc;
 
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// A slow sender gets this long to deliver its body (slowloris on bodies).
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const SERVER: &str = concat!("hush-node/", env!("CARGO_PKG_VERSION"));
 
 /// Shared state of all connections.
@@ -189,16 +191,19 @@ where
 {
     let timeout = state.config.request_timeout();
     let work = async {
+        // The permit is taken before the body is read, so at most `max_concurrent_requests`
+        // bodies (each at most `max_request_bytes`) are in memory at once.
         let Ok(_permit) = state.busy.acquire().await else {
             return text(503, "Server busy, try again later");
         };
         let limited = Limited::new(req.into_body(), state.config.max_request_bytes);
-        let body = match limited.collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+        let body = match tokio::time::timeout(BODY_READ_TIMEOUT, limited.collect()).await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
                 return text(413, "Request body too large");
             }
-            Err(_) => return text(400, "invalid request body"),
+            Ok(Err(_)) => return text(400, "invalid request body"),
+            Err(_) => return text(408, "Request Timeout"),
         };
         f(body).await
     };

@@ -53,7 +53,7 @@ struct RunArgs {
     /// Largest request body in bytes [default: 10485760].
     #[arg(long, value_name = "BYTES")]
     max_request_bytes: Option<usize>,
-    /// Requests processed at once [default: 256].
+    /// Requests read and processed at once [default: 64].
     #[arg(long, value_name = "N")]
     max_concurrent_requests: Option<usize>,
     /// Open connections at once [default: 2048].
