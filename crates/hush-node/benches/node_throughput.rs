@@ -305,14 +305,17 @@ async fn populate(dir: &Path, total: u64, target: &Identity, target_count: u64) 
         let (store, fill) = (store.clone(), fill.clone());
         tasks.spawn(async move {
             store
-                .store(NewMessage {
-                    account: owner,
-                    namespace: Namespace(0),
-                    hash,
-                    timestamp: t,
-                    expiry: t + 3_600_000,
-                    data: data.to_vec(),
-                })
+                .store(
+                    NewMessage {
+                        account: owner,
+                        namespace: Namespace(0),
+                        hash,
+                        timestamp: t,
+                        expiry: t + 3_600_000,
+                        data: data.to_vec(),
+                    },
+                    t,
+                )
                 .await
                 .unwrap();
             fill.fetch_add(1, Ordering::Relaxed);

@@ -27,6 +27,9 @@ pub struct NodeConfig {
     /// Requests read and processed at once (their bodies are the node's largest memory use:
     /// at most this many × `max_request_bytes`); more wait, bounded by `max_connections`.
     pub max_concurrent_requests: usize,
+    /// Bytes of request bodies held in memory at once (each request reserves its declared
+    /// length, or `max_request_bytes`); more wait.
+    pub max_inflight_body_bytes: usize,
     /// Open client connections at once; more are refused.
     pub max_connections: usize,
     /// Time limit for reading a request and producing its response, in milliseconds.
@@ -56,7 +59,8 @@ impl Default for NodeConfig {
             public_port: None,
             max_request_bytes: 10 << 20,
             max_concurrent_requests: 64,
-            max_connections: 2048,
+            max_inflight_body_bytes: 32 << 20,
+            max_connections: 1000,
             request_timeout_ms: 30_000,
             rate_limit_per_ip: 200,
             rate_limit_burst: 400,
@@ -93,6 +97,14 @@ impl NodeConfig {
             if value == 0 {
                 return Err(Error::Config(format!("{name} must be greater than 0")));
             }
+        }
+        if self.max_inflight_body_bytes < self.max_request_bytes {
+            return Err(Error::Config(
+                "max_inflight_body_bytes must be at least max_request_bytes".to_owned(),
+            ));
+        }
+        if self.max_request_bytes > u32::MAX as usize {
+            return Err(Error::Config("max_request_bytes must fit in 32 bits".to_owned()));
         }
         if self.max_request_bytes < 128 << 10 {
             return Err(Error::Config(

@@ -18,7 +18,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, SemaphorePermit, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
@@ -42,6 +42,7 @@ pub(crate) struct State {
     pub(crate) limiter: RateLimiter,
     pub(crate) peers: PeerClient,
     pub(crate) busy: Semaphore,
+    pub(crate) body_budget: Semaphore,
     pub(crate) started: Instant,
 }
 
@@ -80,7 +81,11 @@ pub(crate) async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else {
+                    // Out of file descriptors or similar: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
                 let Ok(permit) = connections.clone().try_acquire_owned() else {
                     state.rpc.metrics.connection_refused();
                     drop(stream);
@@ -139,8 +144,8 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
     let now = state.started.elapsed();
     let own = state.rpc.identity.ed25519.public();
     // The client API is rate-limited per address; operator scrapes of /metrics are not.
-    let exempt =
-        req.method() == Method::GET || state.rpc.membership.current().is_other_node_ip(ip, own);
+    let exempt = (req.method() == Method::GET && req.uri().path() == "/metrics")
+        || state.rpc.membership.current().is_other_node_ip(ip, own);
     if !exempt && !state.limiter.allow(ip, now) {
         state.rpc.metrics.rate_limited();
         return text(429, "Too Many Requests\n");
@@ -151,7 +156,7 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
     let path = req.uri().path().to_owned();
     match (req.method().clone(), path.as_str()) {
         (Method::POST, "/storage_rpc/v1") => {
-            with_body(state, req, |body| async move {
+            with_body(state, req, |body, _slot| async move {
                 let (method, reply) = rpc::handle(&state.rpc, &body).await;
                 state.rpc.metrics.request(method, reply.status);
                 rpc_reply(reply)
@@ -159,8 +164,8 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
             .await
         }
         (Method::POST, "/onion_req/v2") => {
-            with_body(state, req, |body| async move {
-                let r = relay::handle(&state.rpc, &state.peers, &body).await;
+            with_body(state, req, |body, slot| async move {
+                let r = relay::handle(&state.rpc, &state.peers, &body, slot).await;
                 let content_type =
                     if r.json { "application/json" } else { "text/plain; charset=utf-8" };
                 reply(r.status, content_type, r.body)
@@ -168,7 +173,7 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
             .await
         }
         (Method::POST, "/json_rpc") => {
-            with_body(state, req, |body| async move { seed(state, &body) }).await
+            with_body(state, req, |body, _slot| async move { seed(state, &body) }).await
         }
         (Method::GET, "/metrics") => {
             let (messages, bytes) = state.rpc.store.usage().await.unwrap_or((0, 0));
@@ -182,21 +187,34 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
     }
 }
 
-/// Reads the body (bounded in size and time) and runs `f` with it, one of at most
-/// `max_concurrent_requests` at a time.
+/// Reads the body (bounded in size and time) and runs `f` with it and the request's slot,
+/// one of at most `max_concurrent_requests` at a time, with at most `max_inflight_body_bytes`
+/// of bodies in memory. `f` may drop the slot early (before waiting on another node).
 async fn with_body<'a, F, Fut>(state: &'a State, req: Request<Incoming>, f: F) -> Reply
 where
-    F: FnOnce(Bytes) -> Fut,
+    F: FnOnce(Bytes, SemaphorePermit<'a>) -> Fut,
     Fut: Future<Output = Reply> + 'a,
 {
+    let max = state.config.max_request_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return text(413, "Request body too large");
+    }
+    // Bytes reserved for this body: its declared length, or the limit if undeclared.
+    let reserve = declared.map_or(max, |n| usize::try_from(n).unwrap_or(max)).max(1);
+    let reserve = u32::try_from(reserve).unwrap_or(u32::MAX);
     let timeout = state.config.request_timeout();
     let work = async {
-        // The permit is taken before the body is read, so at most `max_concurrent_requests`
-        // bodies (each at most `max_request_bytes`) are in memory at once.
-        let Ok(_permit) = state.busy.acquire().await else {
+        let Ok(_bytes) = state.body_budget.acquire_many(reserve).await else {
             return text(503, "Server busy, try again later");
         };
-        let limited = Limited::new(req.into_body(), state.config.max_request_bytes);
+        let Ok(slot) = state.busy.acquire().await else {
+            return text(503, "Server busy, try again later");
+        };
+        let limited = Limited::new(req.into_body(), max);
         let body = match tokio::time::timeout(BODY_READ_TIMEOUT, limited.collect()).await {
             Ok(Ok(collected)) => collected.to_bytes(),
             Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
@@ -205,13 +223,16 @@ where
             Ok(Err(_)) => return text(400, "invalid request body"),
             Err(_) => return text(408, "Request Timeout"),
         };
-        f(body).await
+        f(body, slot).await
     };
     tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| text(408, "Request Timeout"))
 }
 
 /// The seed endpoint: JSON-RPC `get_n_service_nodes` (session-protocol.md §8).
 fn seed(state: &State, body: &[u8]) -> Reply {
+    if rpc::json_values_bound(body) > rpc::MAX_JSON_VALUES {
+        return text(400, "invalid json: too many values");
+    }
     let Ok(req) = serde_json::from_slice::<serde_json::Value>(body) else {
         return text(400, "invalid json");
     };

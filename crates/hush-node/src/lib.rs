@@ -172,6 +172,7 @@ impl NodeBuilder {
         let state = Arc::new(http::State {
             limiter: ratelimit::RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_burst),
             busy: Semaphore::new(config.max_concurrent_requests),
+            body_budget: Semaphore::new(config.max_inflight_body_bytes),
             started: tokio::time::Instant::now(),
             rpc,
             peers,

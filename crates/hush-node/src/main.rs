@@ -56,7 +56,10 @@ struct RunArgs {
     /// Requests read and processed at once [default: 64].
     #[arg(long, value_name = "N")]
     max_concurrent_requests: Option<usize>,
-    /// Open connections at once [default: 2048].
+    /// Bytes of request bodies held in memory at once [default: 33554432].
+    #[arg(long, value_name = "BYTES")]
+    max_inflight_body_bytes: Option<usize>,
+    /// Open connections at once [default: 1000].
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
     /// Time limit for one request, in milliseconds [default: 30000].
@@ -103,6 +106,7 @@ impl RunArgs {
             listen,
             max_request_bytes,
             max_concurrent_requests,
+            max_inflight_body_bytes,
             max_connections,
             request_timeout_ms,
             rate_limit_per_ip,

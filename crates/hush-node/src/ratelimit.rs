@@ -39,6 +39,13 @@ impl RateLimiter {
         if self.rate <= 0.0 {
             return true;
         }
+        let ip = match ip {
+            // One IPv6 host usually holds a whole /64: limit the /64, not each address.
+            IpAddr::V6(v6) => {
+                IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1)))
+            }
+            v4 => v4,
+        };
         let Ok(mut buckets) = self.buckets.lock() else { return true };
         if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&ip) {
             let full_after = Duration::from_secs_f64(self.burst / self.rate);
@@ -79,6 +86,16 @@ mod tests {
         assert!(!rl.allow(ip, t0 + Duration::from_millis(100)));
         // Another address is independent.
         assert!(rl.allow("192.0.2.2".parse().unwrap(), t0));
+    }
+
+    #[test]
+    fn ipv6_is_limited_per_64() {
+        let rl = RateLimiter::new(1, 2);
+        let t = Duration::from_secs(1);
+        assert!(rl.allow("2001:db8::1".parse().unwrap(), t));
+        assert!(rl.allow("2001:db8::2".parse().unwrap(), t));
+        assert!(!rl.allow("2001:db8::ffff".parse().unwrap(), t));
+        assert!(rl.allow("2001:db8:0:1::1".parse().unwrap(), t));
     }
 
     #[test]

@@ -39,6 +39,7 @@ impl PeerClient {
     pub(crate) fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .danger_accept_invalid_certs(true)
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(60))
@@ -56,9 +57,9 @@ impl PeerClient {
                     .headers()
                     .get(http::header::CONTENT_TYPE)
                     .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-                match resp.bytes().await {
+                match read_capped(resp).await {
                     Ok(body) => OnionReply { status, json, body },
-                    Err(e) if e.is_timeout() => OnionReply::text(504, "Request time out"),
+                    Err(Some(e)) if e.is_timeout() => OnionReply::text(504, "Request time out"),
                     Err(_) => OnionReply::text(500, "Invalid response from snode"),
                 }
             }
@@ -68,8 +69,30 @@ impl PeerClient {
     }
 }
 
-/// Handles one onion request.
-pub(crate) async fn handle(ctx: &rpc::Ctx, peers: &PeerClient, body: &[u8]) -> OnionReply {
+/// Largest answer accepted from the next node: a maximal retrieve (7.8 MB of data, base64
+/// inside JSON, encrypted, base64 again) stays well under it.
+const MAX_PEER_RESPONSE: usize = 24 << 20;
+
+/// Reads a response body, refusing more than [`MAX_PEER_RESPONSE`] bytes (`Err(None)`).
+async fn read_capped(mut resp: reqwest::Response) -> Result<Bytes, Option<reqwest::Error>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Some)? {
+        if body.len() + chunk.len() > MAX_PEER_RESPONSE {
+            return Err(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
+/// Handles one onion request. `slot` (the request's place among those processed at once) is
+/// released before waiting on the next node, so slow relays do not starve local work.
+pub(crate) async fn handle(
+    ctx: &rpc::Ctx,
+    peers: &PeerClient,
+    body: &[u8],
+    slot: tokio::sync::SemaphorePermit<'_>,
+) -> OnionReply {
     ctx.metrics.onion_request();
     let layer = match onion::decrypt_layer(body, &ctx.identity.x25519) {
         Ok(layer) => layer,
@@ -107,6 +130,9 @@ pub(crate) async fn handle(ctx: &rpc::Ctx, peers: &PeerClient, body: &[u8]) -> O
             }
         }
         NextHop::Relay { destination, layer: next_layer } => {
+            if &destination == ctx.identity.ed25519.public() {
+                return OnionReply::text(400, "onion request loops back to this node");
+            }
             let network = ctx.membership.current();
             let Some(node) = network.node(&destination) else {
                 return OnionReply::text(
@@ -115,7 +141,10 @@ pub(crate) async fn handle(ctx: &rpc::Ctx, peers: &PeerClient, body: &[u8]) -> O
                 );
             };
             ctx.metrics.onion_relayed();
-            peers.post_onion(node, next_layer).await
+            let node = node.clone();
+            drop(network);
+            drop(slot);
+            peers.post_onion(&node, next_layer).await
         }
         NextHop::Proxy { .. } => OnionReply::text(
             501,

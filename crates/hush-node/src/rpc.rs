@@ -103,8 +103,21 @@ impl Reply {
     }
 }
 
+/// Most JSON values (arrays, objects, members, elements) a request may contain: parsing
+/// into a tree costs tens of bytes per value, so this bounds memory whatever the body's
+/// size. A batch of 20 stores has a few hundred.
+pub const MAX_JSON_VALUES: usize = 20_000;
+
+/// An upper bound on the number of JSON values in `body`, from its structural bytes.
+pub fn json_values_bound(body: &[u8]) -> usize {
+    body.iter().filter(|&&b| matches!(b, b',' | b':' | b'[' | b'{')).count()
+}
+
 /// Handles one request body; returns the method name (for metrics) and the reply.
 pub async fn handle(ctx: &Ctx, body: &[u8]) -> (&'static str, Reply) {
+    if json_values_bound(body) > MAX_JSON_VALUES {
+        return ("invalid", Reply::text(400, "invalid json: too many values"));
+    }
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return ("invalid", Reply::text(400, "invalid json"));
     };
@@ -120,7 +133,7 @@ pub async fn handle(ctx: &Ctx, body: &[u8]) -> (&'static str, Reply) {
     };
     let reply = match request::parse(name, params, false) {
         Ok(Request::Batch { sequential, requests }) => batch(ctx, sequential, requests).await,
-        Ok(req) => execute(ctx, req).await,
+        Ok(req) => execute(ctx, req, &mut { MAX_RETRIEVE_BYTES }).await,
         Err(e) => Reply::text(400, e.0),
     };
     (name, reply)
@@ -128,8 +141,10 @@ pub async fn handle(ctx: &Ctx, body: &[u8]) -> (&'static str, Reply) {
 
 async fn batch(ctx: &Ctx, sequential: bool, requests: Vec<(&'static str, Request)>) -> Reply {
     let mut results = Vec::with_capacity(requests.len());
+    // One retrieve size budget for the whole batch, so a batch cannot multiply it.
+    let mut budget = MAX_RETRIEVE_BYTES;
     for (name, req) in requests {
-        let reply = execute(ctx, req).await;
+        let reply = execute(ctx, req, &mut budget).await;
         ctx.metrics.request(name, reply.status);
         let failed = !(200..300).contains(&reply.status);
         results.push(json!({ "code": reply.status, "body": reply.body_value() }));
@@ -140,10 +155,12 @@ async fn batch(ctx: &Ctx, sequential: bool, requests: Vec<(&'static str, Request
     Reply::json(200, json!({ "results": results }))
 }
 
-async fn execute(ctx: &Ctx, req: Request) -> Reply {
+/// Runs one request; `budget` is what is left of the retrieve size limit (shared by the
+/// subrequests of a batch).
+async fn execute(ctx: &Ctx, req: Request, budget: &mut usize) -> Reply {
     let result = match req {
         Request::Store(r) => store(ctx, r).await,
-        Request::Retrieve(r) => retrieve(ctx, r).await,
+        Request::Retrieve(r) => retrieve(ctx, r, budget).await,
         Request::Delete(r) => delete(ctx, r).await,
         Request::DeleteWhere(r) => delete_where(ctx, r).await,
         Request::ExpireAll(r) => expire_all(ctx, r).await,
@@ -229,7 +246,7 @@ async fn store(ctx: &Ctx, r: StoreReq) -> Res {
         return Err(Reply::text(403, "Provided expiry/TTL is not valid."));
     }
     let t = now(ctx);
-    if r.timestamp > t + STORE_CLOCK_SLACK_MS || expiry + STORE_CLOCK_SLACK_MS < t {
+    if r.timestamp > t + STORE_CLOCK_SLACK_MS || expiry < t.saturating_sub(STORE_CLOCK_SLACK_MS) {
         return Err(Reply::text(406, "Timestamp error: check your clock"));
     }
     if !r.namespace.is_public_inbox() {
@@ -257,14 +274,17 @@ async fn store(ctx: &Ctx, r: StoreReq) -> Res {
     let hash = MessageHash::compute(&r.account, r.namespace, &r.data);
     let stored = ctx
         .store
-        .store(store::NewMessage {
-            account: r.account,
-            namespace: r.namespace,
-            hash: hash.clone(),
-            timestamp: r.timestamp,
-            expiry,
-            data: r.data,
-        })
+        .store(
+            store::NewMessage {
+                account: r.account,
+                namespace: r.namespace,
+                hash: hash.clone(),
+                timestamp: r.timestamp,
+                expiry,
+                data: r.data,
+            },
+            t,
+        )
         .await
         .map_err(|e| storage_error(&e))?;
     if !stored.already {
@@ -282,7 +302,7 @@ async fn store(ctx: &Ctx, r: StoreReq) -> Res {
     Ok(swarm_reply(ctx, result, hash.as_str().as_bytes(), top))
 }
 
-async fn retrieve(ctx: &Ctx, r: RetrieveReq) -> Res {
+async fn retrieve(ctx: &Ctx, r: RetrieveReq, budget: &mut usize) -> Res {
     check_swarm(ctx, &r.account)?;
     let namespace = r.namespace.unwrap_or_default();
     let needs_auth = r.auth.present()
@@ -312,7 +332,8 @@ async fn retrieve(ctx: &Ctx, r: RetrieveReq) -> Res {
         Some(n) => usize::try_from(n).unwrap_or(usize::MAX).min(MAX_RETRIEVE_BYTES),
         None if max_count.is_none() => MAX_RETRIEVE_BYTES / 5,
         None => MAX_RETRIEVE_BYTES,
-    };
+    }
+    .min(*budget);
     let (messages, more) = ctx
         .store
         .retrieve(store::Retrieve {
@@ -325,6 +346,8 @@ async fn retrieve(ctx: &Ctx, r: RetrieveReq) -> Res {
         })
         .await
         .map_err(|e| storage_error(&e))?;
+    let used: usize = messages.iter().map(|m| store::retrieve_size(&m.hash, m.data.len())).sum();
+    *budget = budget.saturating_sub(used);
     let messages: Vec<Value> = messages
         .into_iter()
         .map(|m| {
@@ -415,7 +438,7 @@ async fn delete_where(ctx: &Ctx, r: DeleteWhereReq) -> Res {
 
 async fn expire_all(ctx: &Ctx, r: ExpireAllReq) -> Res {
     check_swarm(ctx, &r.account)?;
-    if r.expiry + SIGNATURE_WINDOW_MS < now(ctx) {
+    if r.expiry < now(ctx).saturating_sub(SIGNATURE_WINDOW_MS) {
         return Err(Reply::text(406, "expire_all timestamp too far in the past"));
     }
     let message = format!("expire_all{}{}", namespaces_part(r.namespaces), r.expiry);
@@ -438,7 +461,7 @@ async fn expire_all(ctx: &Ctx, r: ExpireAllReq) -> Res {
 async fn expire(ctx: &Ctx, r: ExpireReq) -> Res {
     check_swarm(ctx, &r.account)?;
     let t = now(ctx);
-    if r.expiries.iter().any(|&e| e + SIGNATURE_WINDOW_MS < t) {
+    if r.expiries.iter().any(|&e| e < t.saturating_sub(SIGNATURE_WINDOW_MS)) {
         return Err(Reply::text(401, "expire: expiry timestamp is in the past"));
     }
     let mode_part = if r.shorten {
@@ -478,7 +501,7 @@ async fn expire(ctx: &Ctx, r: ExpireReq) -> Res {
         .map(|(i, h)| (h.clone(), r.expiries[if single { 0 } else { i }].min(cap)))
         .collect();
     let outcome =
-        ctx.store.expire(r.account, changes, mode).await.map_err(|e| storage_error(&e))?;
+        ctx.store.expire(r.account, changes, mode, t).await.map_err(|e| storage_error(&e))?;
     let updated: Vec<&str> = outcome.updated.iter().map(|(h, _)| h.as_str()).collect();
     let (expiry_value, expiry_part) = if single {
         let applied = r.expiries[0].min(cap);
@@ -513,7 +536,8 @@ async fn get_expiries(ctx: &Ctx, r: GetExpiriesReq) -> Res {
     if !auth::verify(&ctx.store, &r.account, &r.auth, message.as_bytes(), need).await {
         return Err(Reply::text(401, "get_expiries signature verification failed"));
     }
-    let found = ctx.store.expiries(r.account, r.hashes).await.map_err(|e| storage_error(&e))?;
+    let found =
+        ctx.store.expiries(r.account, r.hashes, now(ctx)).await.map_err(|e| storage_error(&e))?;
     let map: Map<String, Value> = found.into_iter().map(|(h, e)| (h, json!(e))).collect();
     Ok(Reply::json(200, json!({ "expiries": map })))
 }

@@ -181,7 +181,7 @@ impl std::fmt::Debug for Store {
 
 struct ReadPool {
     connections: Mutex<Vec<Connection>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -227,7 +227,7 @@ impl Store {
         }
         let readers = Arc::new(ReadPool {
             connections: Mutex::new(connections),
-            permits: Semaphore::new(READERS),
+            permits: Arc::new(Semaphore::new(READERS)),
         });
 
         let (jobs, rx) = mpsc::channel::<Msg>(QUEUE);
@@ -267,9 +267,13 @@ impl Store {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
     ) -> std::result::Result<R, StoreError> {
-        let _permit = self.readers.permits.acquire().await.map_err(|_| StoreError::Closed)?;
+        // The permit moves into the blocking task: if the caller gives up, the permit is held
+        // until the connection is back in the pool, so the pool never looks empty.
+        let permit =
+            self.readers.permits.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
         let pool = self.readers.clone();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let conn = pool
                 .connections
                 .lock()
@@ -288,7 +292,11 @@ impl Store {
 
     /// Stores a message, or reports it as already there (raising its expiry if the new one is
     /// later). A public-outbox namespace keeps only this message.
-    pub async fn store(&self, msg: NewMessage) -> std::result::Result<Stored, StoreError> {
+    pub async fn store(
+        &self,
+        msg: NewMessage,
+        now: u64,
+    ) -> std::result::Result<Stored, StoreError> {
         let limits = self.limits;
         self.write(move |conn| {
             let existing: Option<u64> = conn
@@ -298,7 +306,10 @@ impl Store {
                     |r| r.get(0),
                 )
                 .optional()?;
-            if let Some(old) = existing {
+            if existing.is_some_and(|old| old <= now) {
+                // Expired but not yet swept: it is gone; store the message anew.
+                conn.execute("DELETE FROM messages WHERE hash = ?1", [msg.hash.as_str()])?;
+            } else if let Some(old) = existing {
                 let expiry = old.max(msg.expiry);
                 if expiry != old {
                     conn.execute(
@@ -307,6 +318,14 @@ impl Store {
                     )?;
                 }
                 return Ok(Stored { expiry, already: true });
+            }
+            if msg.namespace.is_public_outbox() {
+                // The slot's previous message goes first, so it does not count against the
+                // quota of its replacement (the savepoint restores it if the store fails).
+                conn.execute(
+                    "DELETE FROM messages WHERE account = ?1 AND namespace = ?2",
+                    params![&msg.account.as_bytes()[..], msg.namespace.0],
+                )?;
             }
             let size = msg.data.len() as u64;
             let account_bytes: u64 = conn
@@ -324,12 +343,6 @@ impl Store {
                 conn.query_row("SELECT bytes FROM node_usage WHERE id = 0", [], |r| r.get(0))?;
             if node_bytes + size > limits.max_node_bytes {
                 return Err(StoreError::NodeFull);
-            }
-            if msg.namespace.is_public_outbox() {
-                conn.execute(
-                    "DELETE FROM messages WHERE account = ?1 AND namespace = ?2",
-                    params![&msg.account.as_bytes()[..], msg.namespace.0],
-                )?;
             }
             conn.execute(
                 "INSERT INTO messages (hash, account, namespace, timestamp, expiry, data)
@@ -494,16 +507,19 @@ impl Store {
         account: AccountId,
         changes: Vec<(String, u64)>,
         mode: ExpireMode,
+        now: u64,
     ) -> std::result::Result<ExpireOutcome, StoreError> {
         self.write(move |conn| {
             let mut out = ExpireOutcome::default();
-            let mut select = conn
-                .prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND account = ?2")?;
+            // Expired messages are gone even before the sweep: never extend them back to life.
+            let mut select = conn.prepare_cached(
+                "SELECT expiry FROM messages WHERE hash = ?1 AND account = ?2 AND expiry > ?3",
+            )?;
             let mut update =
                 conn.prepare_cached("UPDATE messages SET expiry = ?1 WHERE hash = ?2")?;
             for (hash, expiry) in changes {
                 let Some(current): Option<u64> = select
-                    .query_row(params![hash, &account.as_bytes()[..]], |r| r.get(0))
+                    .query_row(params![hash, &account.as_bytes()[..], now], |r| r.get(0))
                     .optional()?
                 else {
                     continue;
@@ -536,14 +552,17 @@ impl Store {
         &self,
         account: AccountId,
         hashes: Vec<String>,
+        now: u64,
     ) -> std::result::Result<Vec<(String, u64)>, StoreError> {
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND account = ?2")?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT expiry FROM messages WHERE hash = ?1 AND account = ?2 AND expiry > ?3",
+            )?;
             let mut out = Vec::new();
             for h in hashes {
-                if let Some(e) =
-                    stmt.query_row(params![h, &account.as_bytes()[..]], |r| r.get(0)).optional()?
+                if let Some(e) = stmt
+                    .query_row(params![h, &account.as_bytes()[..], now], |r| r.get(0))
+                    .optional()?
                 {
                     out.push((h, e));
                 }
@@ -659,8 +678,20 @@ fn writer_loop(conn: Connection, mut jobs: mpsc::Receiver<Msg>) {
             }
             continue;
         }
-        let replies: Vec<Reply> = group.into_iter().map(|job| job(&conn)).collect();
-        let committed = conn.execute_batch("COMMIT").is_ok();
+        let mut replies: Vec<Reply> = Vec::with_capacity(group.len());
+        let mut aborted = false;
+        for job in group {
+            if aborted {
+                // Not run: the transaction is gone, and running the job outside it would
+                // commit it on its own while it is answered as failed.
+                drop(job);
+                continue;
+            }
+            replies.push(job(&conn));
+            // A severe error (disk full, I/O) makes SQLite roll the whole transaction back.
+            aborted = conn.is_autocommit();
+        }
+        let committed = !aborted && conn.execute_batch("COMMIT").is_ok();
         if !committed {
             let _ = conn.execute_batch("ROLLBACK");
             tracing::error!("database commit failed; the group's writes were rolled back");

@@ -14,6 +14,9 @@ use crate::store::Namespaces;
 /// A parameter error: the text after `invalid request: `.
 pub(crate) type ParamResult<T> = Result<T, String>;
 
+/// Most hashes one request may name (each costs a lookup on the writer thread).
+pub(crate) const MAX_HASHES: usize = 5_000;
+
 /// Timestamps below this are taken for seconds and refused.
 const MIN_MS: u64 = 1_000_000_000;
 
@@ -116,11 +119,15 @@ impl<'a> Params<'a> {
         }
     }
 
-    /// The `messages` list of hashes: non-empty, each a valid hash.
+    /// The `messages` list of hashes: non-empty, each a valid hash, at most
+    /// [`MAX_HASHES`].
     pub(crate) fn hashes(&self) -> ParamResult<Vec<String>> {
         let list = self.strings("messages")?.ok_or("Required field 'messages' missing")?;
         if list.is_empty() {
             return Err("messages does not contain any message hashes".to_owned());
+        }
+        if list.len() > MAX_HASHES {
+            return Err(format!("too many message hashes (at most {MAX_HASHES})"));
         }
         list.into_iter()
             .map(|h| {

@@ -14,6 +14,8 @@ pub(crate) const MAX_DATA: usize = 76_800;
 pub(crate) const MAX_SUBREQUESTS: usize = 20;
 /// Most tokens revoked at once.
 pub(crate) const MAX_REVOKE: usize = 50;
+/// Most tokens unrevoked at once (only 50 are kept per account anyway).
+pub(crate) const MAX_UNREVOKE: usize = 1_000;
 
 /// `ttl` or absolute `expiry` of a store.
 #[derive(Clone, Copy, Debug)]
@@ -307,6 +309,9 @@ fn revoke(p: &Params<'_>, revoke: bool) -> ParamResult<Request> {
     }
     if revoke && list.len() > MAX_REVOKE {
         return Err("invalid revoke: cannot revoke more than 50 subaccounts at once".to_owned());
+    }
+    if list.len() > MAX_UNREVOKE {
+        return Err(format!("invalid unrevoke: at most {MAX_UNREVOKE} subaccounts at once"));
     }
     let tokens = list
         .iter()

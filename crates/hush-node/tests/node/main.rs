@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod auth;
+mod hardening;
 mod http;
 mod methods;
 mod onion;

@@ -1,0 +1,244 @@
+//! Inputs chosen to break things: overflowing numbers, foreign hashes, wrong swarms,
+//! revoked tokens, JSON bombs, batch amplification, relay loops.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hush_node::network::{Network, NodeRecord};
+use hush_proto::onion::{self, EncType, OnionNode};
+use hush_proto::swarm::{self, SwarmId};
+use hush_sodium::ed25519::{Ed25519KeyPair, Ed25519PublicKey, Ed25519Signature};
+use hush_sodium::{Secret, SystemRng};
+use serde_json::{Value, json};
+
+use super::{Account, TestNode, b64};
+
+const DAY: u64 = 86_400_000;
+
+fn node_result(body: &Value) -> &Value {
+    body["swarm"].as_object().unwrap().values().next().unwrap()
+}
+
+/// Checks the node's signature on its result over `signed`.
+fn assert_signed(node: &TestNode, body: &Value, signed: &[u8]) {
+    let sig = STANDARD.decode(node_result(body)["signature"].as_str().unwrap()).unwrap();
+    node.handle.ed25519().verify(signed, &Ed25519Signature::from_slice(&sig).unwrap()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_numbers_are_errors_not_crashes() {
+    let node = TestNode::start().await;
+    let alice = Account::new(1);
+    let max = u64::MAX;
+    let h = "A".repeat(43);
+    for (method, params) in [
+        (
+            "expire_all",
+            json!({"pubkey": alice.hex(), "expiry": max, "signature": alice.sign(b"x")}),
+        ),
+        (
+            "expire",
+            json!({"pubkey": alice.hex(), "messages": [h], "expiry": max, "signature": alice.sign(b"x")}),
+        ),
+        (
+            "expire",
+            json!({"pubkey": alice.hex(), "messages": [h], "expiry": [max], "signature": alice.sign(b"x")}),
+        ),
+        ("store", json!({"pubkey": alice.hex(), "timestamp": max, "ttl": max, "data": ""})),
+        ("store", json!({"pubkey": alice.hex(), "timestamp": max, "expiry": max, "data": ""})),
+        ("store", json!({"pubkey": alice.hex(), "timestamp": node.now(), "ttl": max, "data": ""})),
+        (
+            "delete_before",
+            json!({"pubkey": alice.hex(), "before": max, "signature": alice.sign(b"x")}),
+        ),
+        (
+            "retrieve",
+            json!({"pubkey": alice.hex(), "timestamp": max, "max_count": i64::MIN, "max_size": i64::MIN, "signature": alice.sign(b"x")}),
+        ),
+    ] {
+        let (status, body) = node.rpc(method, params).await;
+        assert!((400..500).contains(&status), "{method}: {status} {body}");
+    }
+    assert_eq!(node.rpc("info", json!({})).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_cannot_touch_anothers_messages() {
+    let node = TestNode::start().await;
+    let (alice, bob) = (Account::new(1), Account::new(2));
+    let p = json!({"pubkey": alice.hex(), "timestamp": node.now(), "ttl": DAY, "data": b64(b"alice's")});
+    let (_, body) = node.rpc("store", p).await;
+    let hash = body["hash"].as_str().unwrap().to_owned();
+    // Bob names Alice's hash in his own delete and expire: nothing happens to it.
+    let p = json!({"pubkey": bob.hex(), "pubkey_ed25519": bob.ed_hex(), "messages": [hash], "signature": bob.sign(format!("delete{hash}").as_bytes())});
+    let (status, body) = node.rpc("delete", p).await;
+    assert_eq!(status, 200);
+    assert_eq!(node_result(&body)["deleted"], json!([]));
+    let e = node.now() + 60_000;
+    let p = json!({"pubkey": bob.hex(), "pubkey_ed25519": bob.ed_hex(), "messages": [hash], "expiry": e, "signature": bob.sign(format!("expire{e}{hash}").as_bytes())});
+    let (_, body) = node.rpc("expire", p).await;
+    assert_eq!(node_result(&body)["updated"], json!([]));
+    // Nor does Bob's last_hash pointing into Alice's mailbox reveal anything.
+    let mut p = bob.auth("retrieve", 0, node.now());
+    p["last_hash"] = json!(hash);
+    let (_, body) = node.rpc("retrieve", p).await;
+    assert_eq!(body["messages"], json!([]));
+    // Alice's message is intact.
+    let (_, body) = node.rpc("retrieve", alice.auth("retrieve", 0, node.now())).await;
+    assert_eq!(body["messages"][0]["expiration"], node.now() + DAY);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_swarm_answers_421_with_the_right_swarm() {
+    let node = TestNode::start().await;
+    // A second (fictitious) node owning the swarm at 2^63: accounts near it are not ours.
+    let other = NodeRecord {
+        ed25519: Ed25519PublicKey::from_bytes([9; 32]),
+        x25519: hush_sodium::x25519::X25519PublicKey::from_bytes([8; 32]),
+        ip: "192.0.2.7".parse().unwrap(),
+        https_port: 443,
+        swarm_id: SwarmId(1 << 63),
+        version: [0, 1, 0],
+    };
+    let ours = NodeRecord { swarm_id: SwarmId(0), ..node.handle.record().clone() };
+    node.handle.membership().replace(Network::new(vec![ours, other.clone()], 2));
+    let ids = [SwarmId(0), SwarmId(1 << 63)];
+    let (theirs, mine): (Vec<Account>, Vec<Account>) = (1..40u8)
+        .map(Account::new)
+        .partition(|a| swarm::swarm_for(&a.id(), &ids) == Some(SwarmId(1 << 63)));
+    let (foreign, local) = (&theirs[0], &mine[0]);
+    let p =
+        json!({"pubkey": foreign.hex(), "timestamp": node.now(), "ttl": DAY, "data": b64(b"x")});
+    let (status, body) = node.rpc("store", p).await;
+    assert_eq!(status, 421, "{body}");
+    assert_eq!(body["swarm"], "8000000000000000");
+    assert_eq!(body["snodes"][0]["pubkey_ed25519"], hex::encode([9u8; 32]));
+    assert_eq!(body["snodes"][0]["ip"], "192.0.2.7");
+    assert_eq!(node.rpc("retrieve", foreign.auth("retrieve", 0, node.now())).await.0, 421);
+    let p = json!({"pubkey": local.hex(), "timestamp": node.now(), "ttl": DAY, "data": b64(b"x")});
+    assert_eq!(node.rpc("store", p).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_tokens_cannot_store_and_write_only_tokens_only_extend() {
+    let node = TestNode::start().await;
+    let group = Ed25519KeyPair::from_seed(&Secret::from_array([11; 32]));
+    let gid = hush_proto::AccountId::new(hush_proto::IdPrefix::Group, *group.public().as_bytes());
+    let member = Ed25519KeyPair::from_seed(&Secret::from_array([12; 32]));
+    let mut token = [0u8; 36];
+    token[0] = 0x03;
+    token[1] = 0x01 | 0x02; // read + write, no delete
+    token[4..].copy_from_slice(member.public().as_bytes());
+    let token_sig = b64(group.sign(&token).as_bytes());
+    let now = node.now();
+    let sub = |message: String, extra: Value| {
+        let mut p = json!({"pubkey": gid.to_string(), "subaccount": b64(&token), "subaccount_sig": token_sig,
+                           "signature": b64(member.sign(message.as_bytes()).as_bytes())});
+        p.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        p
+    };
+    let store = sub(
+        format!("store11{now}"),
+        json!({"namespace": 11, "timestamp": now, "ttl": DAY, "data": b64(b"m")}),
+    );
+    let (status, body) = node.rpc("store", store.clone()).await;
+    assert_eq!(status, 200);
+    let hash = body["hash"].as_str().unwrap().to_owned();
+
+    // Without delete access an expire silently becomes extend-only: shortening does nothing.
+    let earlier = now + DAY / 2;
+    let (_, body) = node
+        .rpc(
+            "expire",
+            sub(format!("expire{earlier}{hash}"), json!({"messages": [hash], "expiry": earlier})),
+        )
+        .await;
+    assert_eq!(node_result(&body)["updated"], json!([]));
+    let later = now + 2 * DAY;
+    let (_, body) = node
+        .rpc(
+            "expire",
+            sub(format!("expire{later}{hash}"), json!({"messages": [hash], "expiry": later})),
+        )
+        .await;
+    assert_eq!(node_result(&body)["updated"], json!([hash]));
+
+    // Revoked: the same store is refused.
+    let mut msg = format!("revoke_subaccount{now}").into_bytes();
+    msg.extend_from_slice(&token);
+    let p = json!({"pubkey": gid.to_string(), "timestamp": now, "revoke": b64(&token), "signature": b64(group.sign(&msg).as_bytes())});
+    assert_eq!(node.rpc("revoke_subaccount", p).await.0, 200);
+    assert_eq!(node.rpc("store", store).await.0, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_results_are_signed_by_the_node() {
+    let node = TestNode::start().await;
+    let alice = Account::new(1);
+    let mut hashes = Vec::new();
+    for i in 0..3u8 {
+        let p =
+            json!({"pubkey": alice.hex(), "timestamp": node.now(), "ttl": DAY, "data": b64(&[i])});
+        hashes.push(node.rpc("store", p).await.1["hash"].as_str().unwrap().to_owned());
+    }
+    hashes.sort();
+    let e = node.now() + 3_600_000;
+    let p = json!({"pubkey": alice.hex(), "pubkey_ed25519": alice.ed_hex(), "expiry": e, "signature": alice.sign(format!("expire_all{e}").as_bytes())});
+    let (_, body) = node.rpc("expire_all", p).await;
+    assert_signed(&node, &body, format!("{}{e}{}", alice.hex(), hashes.concat()).as_bytes());
+    let ts = node.now();
+    let p = json!({"pubkey": alice.hex(), "pubkey_ed25519": alice.ed_hex(), "timestamp": ts, "signature": alice.sign(format!("delete_all{ts}").as_bytes())});
+    let (_, body) = node.rpc("delete_all", p).await;
+    assert_eq!(node_result(&body)["deleted"], json!(hashes));
+    assert_signed(&node, &body, format!("{}{ts}{}", alice.hex(), hashes.concat()).as_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_bombs_and_batch_amplification_are_bounded() {
+    let node = TestNode::start().await;
+    // 100 000 tiny values: refused before parsing.
+    let bomb = format!("{{\"method\":\"info\",\"params\":{{\"x\":[{}0]}}}}", "0,".repeat(100_000));
+    let (status, body) = node.post("/storage_rpc/v1", bomb).await;
+    assert_eq!((status, body.as_slice()), (400, b"invalid json: too many values".as_slice()));
+
+    // Fill namespace -10 (anyone may store and read there) with 7.68 MB.
+    let victim = Account::new(3);
+    for i in 0..100u32 {
+        let mut data = vec![0u8; 76_800];
+        data[..4].copy_from_slice(&i.to_le_bytes());
+        let p = json!({"pubkey": victim.hex(), "namespace": -10, "timestamp": node.now(), "ttl": DAY, "data": b64(&data)});
+        assert_eq!(node.rpc("store", p).await.0, 200);
+    }
+    // A batch of 20 full-size retrieves shares one 7.8 MB budget.
+    let retrieve = json!({"method": "retrieve", "params": {"pubkey": victim.hex(), "namespace": -10, "max_size": 7_800_000}});
+    let (status, bytes) = node
+        .post(
+            "/storage_rpc/v1",
+            json!({"method": "batch", "params": {"requests": vec![retrieve; 20]}}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    let returned: usize = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["body"]["messages"].as_array().unwrap().len())
+        .sum();
+    // 7.8 MB of budget holds 76 messages of 102 543 counted bytes; each later subrequest gets
+    // its one guaranteed message: at most 76 + 19.
+    assert!(returned <= 95, "{returned} messages returned");
+    assert!(bytes.len() < 14_000_000, "{} bytes", bytes.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_does_not_relay_to_itself() {
+    let node = TestNode::start().await;
+    let me = OnionNode { ed25519: *node.handle.ed25519(), x25519: *node.handle.x25519() };
+    let built =
+        onion::build_request(&[me], &me, b"{}", EncType::XChaCha20, &mut SystemRng).unwrap();
+    let (status, body) = node.post("/onion_req/v2", built.payload).await;
+    assert_eq!(
+        (status, body.as_slice()),
+        (400, b"onion request loops back to this node".as_slice())
+    );
+}
