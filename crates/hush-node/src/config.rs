@@ -46,6 +46,14 @@ pub struct NodeConfig {
     pub expiry_sweep_interval_ms: u64,
     /// Time limit for relaying an onion request to the next node, in milliseconds.
     pub relay_timeout_ms: u64,
+    /// The network file (`network.json`: network key, seeds, optionally a registry). Without
+    /// one the node is a one-node network.
+    pub network: Option<PathBuf>,
+    /// How often the node compares its mailboxes with its swarm peers (catch-up) and hands
+    /// off mailboxes it no longer serves, in milliseconds.
+    pub sync_interval_ms: u64,
+    /// How often the node asks its seeds for a newer registry, in milliseconds.
+    pub registry_poll_interval_ms: u64,
     /// Log filter (`tracing` env-filter syntax), e.g. "info" or "hush_node=debug".
     pub log: String,
 }
@@ -68,6 +76,9 @@ impl Default for NodeConfig {
             max_node_bytes: 20 << 30,
             expiry_sweep_interval_ms: 60_000,
             relay_timeout_ms: 25_000,
+            network: None,
+            sync_interval_ms: 10_000,
+            registry_poll_interval_ms: 60_000,
             log: "info".to_owned(),
         }
     }
@@ -92,6 +103,8 @@ impl NodeConfig {
             ("max_node_bytes", self.max_node_bytes),
             ("expiry_sweep_interval_ms", self.expiry_sweep_interval_ms),
             ("relay_timeout_ms", self.relay_timeout_ms),
+            ("sync_interval_ms", self.sync_interval_ms),
+            ("registry_poll_interval_ms", self.registry_poll_interval_ms),
         ];
         for (name, value) in positive {
             if value == 0 {

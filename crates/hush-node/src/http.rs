@@ -25,7 +25,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::NodeConfig;
 use crate::ratelimit::RateLimiter;
-use crate::relay::{self, PeerClient};
+use crate::relay;
 use crate::rpc;
 
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,7 +40,6 @@ pub(crate) struct State {
     pub(crate) rpc: rpc::Ctx,
     pub(crate) config: NodeConfig,
     pub(crate) limiter: RateLimiter,
-    pub(crate) peers: PeerClient,
     pub(crate) busy: Semaphore,
     pub(crate) body_budget: Semaphore,
     pub(crate) started: Instant,
@@ -144,8 +143,14 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
     let now = state.started.elapsed();
     let own = state.rpc.identity.ed25519.public();
     // The client API is rate-limited per address; operator scrapes of /metrics are not.
-    let exempt = (req.method() == Method::GET && req.uri().path() == "/metrics")
-        || state.rpc.membership.current().is_other_node_ip(ip, own);
+    let network = state.rpc.membership.current();
+    let path = req.uri().path();
+    // Swarm traffic comes from nodes (and is checked by signature); on a machine running
+    // several nodes it shares their address.
+    let exempt = (req.method() == Method::GET && path == "/metrics")
+        || network.is_other_node_ip(ip, own)
+        || (path.starts_with("/swarm/") && network.nodes().iter().any(|n| n.ip == ip));
+    drop(network);
     if !exempt && !state.limiter.allow(ip, now) {
         state.rpc.metrics.rate_limited();
         return text(429, "Too Many Requests\n");
@@ -165,7 +170,7 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
         }
         (Method::POST, "/onion_req/v2") => {
             with_body(state, req, |body, slot| async move {
-                let r = relay::handle(&state.rpc, &state.peers, &body, slot).await;
+                let r = relay::handle(&state.rpc, &state.rpc.peers, &body, slot).await;
                 let content_type =
                     if r.json { "application/json" } else { "text/plain; charset=utf-8" };
                 reply(r.status, content_type, r.body)
@@ -174,6 +179,20 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
         }
         (Method::POST, "/json_rpc") => {
             with_body(state, req, |body, _slot| async move { seed(state, &body) }).await
+        }
+        (Method::POST, p) if p.starts_with("/swarm/v1/") => {
+            let headers = req.headers().clone();
+            with_body(state, req, |body, _slot| async move {
+                rpc_reply(crate::swarm_api::handle(&state.rpc, &path, &headers, &body).await)
+            })
+            .await
+        }
+        (Method::GET, "/network/v1/registry") => rpc_reply(crate::swarm_api::registry(&state.rpc)),
+        (Method::POST, "/network/v1/registry") => {
+            with_body(state, req, |body, _slot| async move {
+                rpc_reply(crate::swarm_api::offer_registry(&state.rpc, &body))
+            })
+            .await
         }
         (Method::GET, "/metrics") => {
             let (messages, bytes) = state.rpc.store.usage().await.unwrap_or((0, 0));

@@ -41,14 +41,19 @@ mod http;
 pub mod identity;
 pub mod metrics;
 pub mod network;
+mod peer;
 mod ratelimit;
 mod relay;
 pub mod rpc;
 pub mod store;
+mod swarm_api;
+mod sync;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use hush_proto::swarm::SwarmId;
@@ -156,9 +161,27 @@ impl NodeBuilder {
             swarm_id: SwarmId(0),
             version: version(),
         };
-        let network = self.network.unwrap_or_else(|| Network::standalone(record.clone()));
+        let source = match &config.network {
+            Some(path) => Some(NetworkSource::load(path)?),
+            None => None,
+        };
+        let network = match (self.network, &source) {
+            (Some(network), _) => network,
+            (None, Some(src)) => match src.registry.clone() {
+                Some(registry) => Network::from_registry(registry),
+                // Until a registry arrives the node is a member of nothing.
+                None => Network::new(Vec::new(), 0),
+            },
+            (None, None) => Network::standalone(record.clone()),
+        };
         let membership = Arc::new(Membership::new(network));
         let metrics = Arc::new(Metrics::default());
+        let partitioned = Arc::new(AtomicBool::new(false));
+        let peers = peer::PeerClient::new(
+            Duration::from_millis(config.relay_timeout_ms),
+            partitioned.clone(),
+        )
+        .map_err(|e| Error::Tls(format!("peer client: {e}")))?;
         let rpc = rpc::Ctx {
             store: store.clone(),
             identity: identity.clone(),
@@ -166,16 +189,16 @@ impl NodeBuilder {
             membership: membership.clone(),
             metrics,
             version: version(),
+            peers,
+            partitioned: partitioned.clone(),
+            network_key: source.as_ref().map(|s| s.key),
         };
-        let peers = relay::PeerClient::new(Duration::from_millis(config.relay_timeout_ms))
-            .map_err(|e| Error::Tls(format!("relay client: {e}")))?;
         let state = Arc::new(http::State {
             limiter: ratelimit::RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_burst),
             busy: Semaphore::new(config.max_concurrent_requests),
             body_budget: Semaphore::new(config.max_inflight_body_bytes),
             started: tokio::time::Instant::now(),
-            rpc,
-            peers,
+            rpc: rpc.clone(),
             config: config.clone(),
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -189,8 +212,22 @@ impl NodeBuilder {
             store.clone(),
             self.clock.clone(),
             Duration::from_millis(config.expiry_sweep_interval_ms),
-            shutdown_rx,
+            shutdown_rx.clone(),
         ));
+        let syncer = tokio::spawn(sync::run(
+            rpc.clone(),
+            Duration::from_millis(config.sync_interval_ms),
+            shutdown_rx.clone(),
+        ));
+        let mut tasks = vec![server, sweeper, syncer];
+        if let Some(src) = source {
+            tasks.push(tokio::spawn(sync::poll_registry(
+                rpc,
+                src.seeds,
+                Duration::from_millis(config.registry_poll_interval_ms),
+                shutdown_rx,
+            )));
+        }
         tracing::info!(port = local_addr.port(), "hush-node ready");
         Ok(NodeHandle {
             url: format!("https://{local_addr}"),
@@ -200,8 +237,30 @@ impl NodeBuilder {
             membership,
             store: Some(store),
             shutdown: shutdown_tx,
-            tasks: vec![server, sweeper],
+            tasks,
+            partitioned,
         })
+    }
+}
+
+/// The network file's contents as a node uses them.
+#[derive(Debug)]
+struct NetworkSource {
+    key: Ed25519PublicKey,
+    seeds: Vec<String>,
+    registry: Option<hush_proto::registry::Registry>,
+}
+
+impl NetworkSource {
+    fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read(path).map_err(|source| Error::File { path: path.to_owned(), source })?;
+        let file: hush_proto::registry::NetworkFile = serde_json::from_slice(&text)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let key = file.key().map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let registry =
+            file.registry().map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        Ok(Self { key, seeds: file.seeds, registry })
     }
 }
 
@@ -240,6 +299,7 @@ pub struct NodeHandle {
     store: Option<Store>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    partitioned: Arc<AtomicBool>,
 }
 
 impl NodeHandle {
@@ -276,6 +336,13 @@ impl NodeHandle {
     /// The node's view of the network; replace it to add or remove nodes.
     pub fn membership(&self) -> &Arc<Membership> {
         &self.membership
+    }
+
+    /// Cuts the node off from the other nodes (`true`) or reconnects it: a fault for tests.
+    /// While partitioned it sends nothing to other nodes and answers their swarm requests with
+    /// 503; clients can still reach it.
+    pub fn set_partitioned(&self, partitioned: bool) {
+        self.partitioned.store(partitioned, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The one JSON line printed when the node is ready.

@@ -83,6 +83,17 @@ struct RunArgs {
     /// Time limit for relaying an onion request, in milliseconds [default: 25000].
     #[arg(long, value_name = "MS")]
     relay_timeout_ms: Option<u64>,
+    /// Network file (network key, seeds, optionally a registry): join that network instead of
+    /// running as a one-node network.
+    #[arg(long, value_name = "FILE")]
+    network: Option<PathBuf>,
+    /// Interval of catch-up with swarm peers and of mailbox hand-off, in milliseconds
+    /// [default: 10000].
+    #[arg(long, value_name = "MS")]
+    sync_interval_ms: Option<u64>,
+    /// Interval of registry polling from the seeds, in milliseconds [default: 60000].
+    #[arg(long, value_name = "MS")]
+    registry_poll_interval_ms: Option<u64>,
     /// Log filter, e.g. "info" or "hush_node=debug" [default: info]. Logs go to stderr.
     #[arg(long, value_name = "FILTER")]
     log: Option<String>,
@@ -115,6 +126,8 @@ impl RunArgs {
             max_node_bytes,
             expiry_sweep_interval_ms,
             relay_timeout_ms,
+            sync_interval_ms,
+            registry_poll_interval_ms,
             log
         );
         if self.public_ip.is_some() {
@@ -122,6 +135,9 @@ impl RunArgs {
         }
         if self.public_port.is_some() {
             c.public_port = self.public_port;
+        }
+        if self.network.is_some() {
+            c.network = self.network;
         }
         c.validate()?;
         Ok(c)

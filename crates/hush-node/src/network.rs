@@ -9,26 +9,12 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
 use hush_proto::AccountId;
+use hush_proto::registry::Registry;
 use hush_proto::swarm::{self, SwarmId};
 use hush_sodium::ed25519::Ed25519PublicKey;
-use hush_sodium::x25519::X25519PublicKey;
 
-/// What the network knows about one node.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NodeRecord {
-    /// Identity key; names the node in swarms and onion routing.
-    pub ed25519: Ed25519PublicKey,
-    /// Onion encryption key.
-    pub x25519: X25519PublicKey,
-    /// Public address.
-    pub ip: IpAddr,
-    /// HTTPS port of the storage RPC and onion endpoints.
-    pub https_port: u16,
-    /// The swarm the node belongs to.
-    pub swarm_id: SwarmId,
-    /// Software version.
-    pub version: [u16; 3],
-}
+/// What the network knows about one node: its keys, address, version and swarm.
+pub type NodeRecord = hush_proto::registry::Node;
 
 /// A snapshot of the network.
 #[derive(Clone, Debug)]
@@ -36,15 +22,28 @@ pub struct Network {
     nodes: Vec<NodeRecord>,
     swarm_ids: Vec<SwarmId>,
     height: u64,
+    registry: Option<Registry>,
 }
 
 impl Network {
+    /// The network a verified registry describes (its sequence number is the height).
+    pub fn from_registry(registry: Registry) -> Self {
+        let mut net = Self::new(registry.nodes().to_vec(), registry.seq());
+        net.registry = Some(registry);
+        net
+    }
+
+    /// The registry this network came from (none in standalone mode).
+    pub fn registry(&self) -> Option<&Registry> {
+        self.registry.as_ref()
+    }
+
     /// A network of `nodes` at `height` (the registry's sequence number).
     pub fn new(mut nodes: Vec<NodeRecord>, height: u64) -> Self {
         nodes.sort_by_key(|n| (n.swarm_id, n.ed25519));
         let mut swarm_ids: Vec<SwarmId> = nodes.iter().map(|n| n.swarm_id).collect();
         swarm_ids.dedup();
-        Self { nodes, swarm_ids, height }
+        Self { nodes, swarm_ids, height, registry: None }
     }
 
     /// The one-node network of a standalone node: swarm 0, every account maps to it.
@@ -73,6 +72,16 @@ impl Network {
             Some(id) => (id, self.nodes.iter().filter(|n| n.swarm_id == id).collect()),
             None => (SwarmId::INVALID, Vec::new()),
         }
+    }
+
+    /// The members of swarm `id`.
+    pub fn members(&self, id: SwarmId) -> Vec<&NodeRecord> {
+        self.nodes.iter().filter(|n| n.swarm_id == id).collect()
+    }
+
+    /// Whether `account` is served by the swarm `node` belongs to.
+    pub fn serves(&self, node: &Ed25519PublicKey, account: &AccountId) -> bool {
+        self.swarm_for(account).1.iter().any(|n| &n.ed25519 == node)
     }
 
     /// Whether `ip` is the address of a node other than `own` (relays are not rate-limited
@@ -106,6 +115,17 @@ impl Membership {
         let mut guard = self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         *guard = Arc::new(network);
     }
+
+    /// Adopts `registry` if it is newer than the current one (or there is none yet). Returns
+    /// whether it was adopted.
+    pub fn adopt(&self, registry: Registry) -> bool {
+        let mut guard = self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let newer = guard.registry.as_ref().is_none_or(|r| registry.seq() > r.seq());
+        if newer {
+            *guard = Arc::new(Network::from_registry(registry));
+        }
+        newer
+    }
 }
 
 /// z-base-32 (the alphabet oxen uses for `.snode` addresses).
@@ -130,6 +150,8 @@ pub fn base32z(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use hush_sodium::x25519::X25519PublicKey;
+
     use super::*;
 
     #[test]

@@ -2,8 +2,6 @@
 //! run the storage RPC and return its answer encrypted for the client; otherwise relay the
 //! inner layer to the next node — only to a node of the network, within the hop limit.
 
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
@@ -11,7 +9,7 @@ use hush_proto::onion::{self, NextHop};
 use hush_sodium::SystemRng;
 use serde_json::{Value, json};
 
-use crate::network::NodeRecord;
+use crate::peer::{PeerClient, PeerError};
 use crate::rpc;
 
 /// The answer to an onion request: status, content type, body.
@@ -26,63 +24,6 @@ impl OnionReply {
     fn text(status: u16, text: impl Into<String>) -> Self {
         Self { status, json: false, body: Bytes::from(text.into()) }
     }
-}
-
-/// HTTPS client for node-to-node relaying. Node certificates are self-signed; what matters
-/// is the onion layer, which only the intended node can open.
-#[derive(Clone, Debug)]
-pub(crate) struct PeerClient {
-    http: reqwest::Client,
-}
-
-impl PeerClient {
-    pub(crate) fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .danger_accept_invalid_certs(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()?;
-        Ok(Self { http })
-    }
-
-    async fn post_onion(&self, node: &NodeRecord, layer: Vec<u8>) -> OnionReply {
-        let url =
-            format!("https://{}/onion_req/v2", std::net::SocketAddr::new(node.ip, node.https_port));
-        match self.http.post(url).body(layer).send().await {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let json = resp
-                    .headers()
-                    .get(http::header::CONTENT_TYPE)
-                    .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-                match read_capped(resp).await {
-                    Ok(body) => OnionReply { status, json, body },
-                    Err(Some(e)) if e.is_timeout() => OnionReply::text(504, "Request time out"),
-                    Err(_) => OnionReply::text(500, "Invalid response from snode"),
-                }
-            }
-            Err(e) if e.is_timeout() => OnionReply::text(504, "Request time out"),
-            Err(_) => OnionReply::text(502, "Next node not reachable"),
-        }
-    }
-}
-
-/// Largest answer accepted from the next node: a maximal retrieve (7.8 MB of data, base64
-/// inside JSON, encrypted, base64 again) stays well under it.
-const MAX_PEER_RESPONSE: usize = 24 << 20;
-
-/// Reads a response body, refusing more than [`MAX_PEER_RESPONSE`] bytes (`Err(None)`).
-async fn read_capped(mut resp: reqwest::Response) -> Result<Bytes, Option<reqwest::Error>> {
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(Some)? {
-        if body.len() + chunk.len() > MAX_PEER_RESPONSE {
-            return Err(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(body))
 }
 
 /// Handles one onion request. `slot` (the request's place among those processed at once) is
@@ -144,7 +85,14 @@ pub(crate) async fn handle(
             let node = node.clone();
             drop(network);
             drop(slot);
-            peers.post_onion(&node, next_layer).await
+            match peers.post(&node, "/onion_req/v2", next_layer).await {
+                Ok((status, json, body)) => OnionReply { status, json, body },
+                Err(PeerError::Timeout) => OnionReply::text(504, "Request time out"),
+                Err(PeerError::BadResponse) => OnionReply::text(500, "Invalid response from snode"),
+                Err(PeerError::Unreachable | PeerError::Partitioned) => {
+                    OnionReply::text(502, "Next node not reachable")
+                }
+            }
         }
         NextHop::Proxy { .. } => OnionReply::text(
             501,

@@ -4,6 +4,7 @@
 //! (docs/protocol/storage-rpc.md). Recursive methods answer with this node's signed result
 //! under `"swarm"`; replication to swarm peers plugs in there.
 
+pub(crate) mod apply;
 mod auth;
 mod params;
 mod request;
@@ -16,6 +17,7 @@ use hush_proto::AccountId;
 use hush_proto::message_hash::MessageHash;
 use serde_json::{Map, Value, json};
 
+use self::apply::{Mode, Op};
 use self::auth::{Need, flags};
 use self::request::{
     DeleteReq, DeleteWhereReq, ExpireAllReq, ExpireReq, GetExpiriesReq, Lifetime, Request,
@@ -25,7 +27,7 @@ use crate::clock::Clock;
 use crate::identity::NodeIdentity;
 use crate::metrics::Metrics;
 use crate::network::{Membership, Network, NodeRecord, base32z};
-use crate::store::{self, ExpireMode, Namespaces, Store, StoreError};
+use crate::store::{self, Namespaces, Store, StoreError};
 
 /// The `hf` (hard fork) this node reports: [19, 4] enables multi-expiry `expire`.
 pub const HARDFORK: [u64; 2] = [19, 4];
@@ -57,6 +59,12 @@ pub struct Ctx {
     pub metrics: Arc<Metrics>,
     /// This node's software version.
     pub version: [u16; 3],
+    /// Client for other nodes (replication, relaying).
+    pub(crate) peers: crate::peer::PeerClient,
+    /// Set while the node is cut off from other nodes (a test fault).
+    pub(crate) partitioned: Arc<std::sync::atomic::AtomicBool>,
+    /// The key network registries must be signed with (none in standalone mode).
+    pub(crate) network_key: Option<hush_sodium::ed25519::Ed25519PublicKey>,
 }
 
 /// A response body.
@@ -180,7 +188,7 @@ async fn execute(ctx: &Ctx, req: Request, budget: &mut usize) -> Reply {
 
 type Res = Result<Reply, Reply>;
 
-fn now(ctx: &Ctx) -> u64 {
+pub(crate) fn now(ctx: &Ctx) -> u64 {
     ctx.clock.now().as_millis()
 }
 
@@ -216,22 +224,6 @@ fn check_swarm(ctx: &Ctx, account: &AccountId) -> Result<(), Reply> {
 
 fn within(ctx: &Ctx, t: u64, window: u64) -> bool {
     now(ctx).abs_diff(t) <= window
-}
-
-/// This node's result in a recursive method's answer, signed over `signed`.
-fn swarm_reply(
-    ctx: &Ctx,
-    mut result: Map<String, Value>,
-    signed: &[u8],
-    top: Map<String, Value>,
-) -> Reply {
-    let signature = ctx.identity.ed25519.sign(signed);
-    result.insert("signature".to_owned(), json!(STANDARD.encode(signature.as_bytes())));
-    let mut swarm = Map::new();
-    swarm.insert(hex::encode(ctx.identity.ed25519.public().as_bytes()), Value::Object(result));
-    let mut body = top;
-    body.insert("swarm".to_owned(), Value::Object(swarm));
-    Reply::json(200, stamped(ctx, body))
 }
 
 async fn store(ctx: &Ctx, r: StoreReq) -> Res {
@@ -272,34 +264,16 @@ async fn store(ctx: &Ctx, r: StoreReq) -> Res {
         }
     }
     let hash = MessageHash::compute(&r.account, r.namespace, &r.data);
-    let stored = ctx
-        .store
-        .store(
-            store::NewMessage {
-                account: r.account,
-                namespace: r.namespace,
-                hash: hash.clone(),
-                timestamp: r.timestamp,
-                expiry,
-                data: r.data,
-            },
-            t,
-        )
-        .await
-        .map_err(|e| storage_error(&e))?;
-    if !stored.already {
-        ctx.metrics.stored_message();
-    }
-    let mut result = Map::new();
-    result.insert("hash".to_owned(), json!(hash.as_str()));
-    result.insert("expiry".to_owned(), json!(stored.expiry));
-    if stored.already {
-        result.insert("already".to_owned(), json!(true));
-    }
-    result.insert("t".to_owned(), json!(now(ctx)));
     let mut top = Map::new();
     top.insert("hash".to_owned(), json!(hash.as_str()));
-    Ok(swarm_reply(ctx, result, hash.as_str().as_bytes(), top))
+    let op = Op::Store {
+        account: r.account.to_string(),
+        namespace: r.namespace.0,
+        timestamp: r.timestamp,
+        expiry,
+        data: STANDARD.encode(&r.data),
+    };
+    Ok(apply::respond(ctx, &r.account, op, top, false).await)
 }
 
 async fn retrieve(ctx: &Ctx, r: RetrieveReq, budget: &mut usize) -> Res {
@@ -372,30 +346,15 @@ async fn delete(ctx: &Ctx, r: DeleteReq) -> Res {
     if !auth::verify(&ctx.store, &r.account, &r.auth, message.as_bytes(), need).await {
         return Err(Reply::text(401, "delete_msgs signature verification failed"));
     }
-    let deleted =
-        ctx.store.delete(r.account, r.hashes.clone()).await.map_err(|e| storage_error(&e))?;
-    let signed = format!("{}{}{}", r.account, r.hashes.concat(), deleted.concat());
-    let mut result = Map::new();
-    let nothing = deleted.is_empty();
-    result.insert("deleted".to_owned(), json!(deleted));
-    let mut reply = swarm_reply(ctx, result, signed.as_bytes(), Map::new());
-    if r.required && nothing {
-        reply.status = 404;
-    }
-    Ok(reply)
+    let op = Op::Delete { account: r.account.to_string(), requested: r.hashes };
+    Ok(apply::respond(ctx, &r.account, op, Map::new(), r.required).await)
 }
 
-/// `deleted`/`updated` for one namespace (a list) or all (a map namespace → list).
-fn by_namespace(ns: Namespaces, items: &[(i16, String)]) -> Value {
+/// The namespace of an [`Op`]: `None` for all.
+fn namespace_field(ns: Namespaces) -> Option<i16> {
     match ns {
-        Namespaces::One(_) => json!(items.iter().map(|(_, h)| h).collect::<Vec<_>>()),
-        Namespaces::All => {
-            let mut map: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
-            for (n, h) in items {
-                map.entry(n.to_string()).or_default().push(h);
-            }
-            json!(map)
-        }
+        Namespaces::One(n) => Some(n.0),
+        Namespaces::All => None,
     }
 }
 
@@ -423,17 +382,13 @@ async fn delete_where(ctx: &Ctx, r: DeleteWhereReq) -> Res {
     if !auth::verify(&ctx.store, &r.account, &r.auth, message.as_bytes(), need).await {
         return Err(Reply::text(401, format!("{name} signature verification failed")));
     }
-    let before = r.before.then_some(r.time);
-    let deleted = ctx
-        .store
-        .delete_where(r.account, r.namespaces, before)
-        .await
-        .map_err(|e| storage_error(&e))?;
-    let hashes: String = deleted.iter().map(|(_, h)| h.as_str()).collect();
-    let signed = format!("{}{}{hashes}", r.account, r.time);
-    let mut result = Map::new();
-    result.insert("deleted".to_owned(), by_namespace(r.namespaces, &deleted));
-    Ok(swarm_reply(ctx, result, signed.as_bytes(), Map::new()))
+    let op = Op::DeleteWhere {
+        account: r.account.to_string(),
+        namespace: namespace_field(r.namespaces),
+        before: r.before.then_some(r.time),
+        time: r.time,
+    };
+    Ok(apply::respond(ctx, &r.account, op, Map::new(), false).await)
 }
 
 async fn expire_all(ctx: &Ctx, r: ExpireAllReq) -> Res {
@@ -446,16 +401,12 @@ async fn expire_all(ctx: &Ctx, r: ExpireAllReq) -> Res {
     if !auth::verify(&ctx.store, &r.account, &r.auth, message.as_bytes(), need).await {
         return Err(Reply::text(401, "expire_all signature verification failed"));
     }
-    let updated = ctx
-        .store
-        .expire_all(r.account, r.namespaces, r.expiry)
-        .await
-        .map_err(|e| storage_error(&e))?;
-    let hashes: String = updated.iter().map(|(_, h)| h.as_str()).collect();
-    let signed = format!("{}{}{hashes}", r.account, r.expiry);
-    let mut result = Map::new();
-    result.insert("updated".to_owned(), by_namespace(r.namespaces, &updated));
-    Ok(swarm_reply(ctx, result, signed.as_bytes(), Map::new()))
+    let op = Op::ExpireAll {
+        account: r.account.to_string(),
+        namespace: namespace_field(r.namespaces),
+        expiry: r.expiry,
+    };
+    Ok(apply::respond(ctx, &r.account, op, Map::new(), false).await)
 }
 
 async fn expire(ctx: &Ctx, r: ExpireReq) -> Res {
@@ -486,44 +437,25 @@ async fn expire(ctx: &Ctx, r: ExpireReq) -> Res {
         ));
     }
     let mode = if r.shorten {
-        ExpireMode::Shorten
+        Mode::Shorten
     } else if r.extend || !can_delete {
-        ExpireMode::Extend
+        Mode::Extend
     } else {
-        ExpireMode::Any
+        Mode::Any
     };
     let cap = t + MAX_TTL_MS;
     let single = r.expiries.len() == 1;
-    let changes: Vec<(String, u64)> = r
-        .hashes
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.clone(), r.expiries[if single { 0 } else { i }].min(cap)))
-        .collect();
-    let outcome =
-        ctx.store.expire(r.account, changes, mode, t).await.map_err(|e| storage_error(&e))?;
-    let updated: Vec<&str> = outcome.updated.iter().map(|(h, _)| h.as_str()).collect();
-    let (expiry_value, expiry_part) = if single {
-        let applied = r.expiries[0].min(cap);
-        (json!(applied), applied.to_string())
-    } else {
-        let list: Vec<u64> = outcome.updated.iter().map(|(_, e)| *e).collect();
-        (json!(list), list.iter().map(u64::to_string).collect())
+    let expiries: Vec<u64> =
+        (0..r.hashes.len()).map(|i| r.expiries[if single { 0 } else { i }].min(cap)).collect();
+    let op = Op::Expire {
+        account: r.account.to_string(),
+        requested: r.hashes,
+        expiries,
+        single,
+        mode,
+        report_unchanged: r.shorten || r.extend,
     };
-    let mut signed = format!("{}{expiry_part}{}{}", r.account, r.hashes.concat(), updated.concat());
-    let mut result = Map::new();
-    result.insert("updated".to_owned(), json!(updated));
-    result.insert("expiry".to_owned(), expiry_value);
-    if r.shorten || r.extend {
-        let mut unchanged = Map::new();
-        for (h, e) in &outcome.unchanged {
-            signed.push_str(h);
-            signed.push_str(&e.to_string());
-            unchanged.insert(h.clone(), json!(e));
-        }
-        result.insert("unchanged".to_owned(), Value::Object(unchanged));
-    }
-    Ok(swarm_reply(ctx, result, signed.as_bytes(), Map::new()))
+    Ok(apply::respond(ctx, &r.account, op, Map::new(), false).await)
 }
 
 async fn get_expiries(ctx: &Ctx, r: GetExpiriesReq) -> Res {
@@ -556,22 +488,13 @@ async fn revoke(ctx: &Ctx, r: RevokeReq) -> Res {
     if !auth::verify(&ctx.store, &r.account, &r.auth, &message, need).await {
         return Err(Reply::text(401, format!("{name} signature verification failed")));
     }
-    let mut result = Map::new();
-    if r.revoke {
-        ctx.store
-            .revoke(r.account, r.tokens.clone(), now(ctx))
-            .await
-            .map_err(|e| storage_error(&e))?;
-    } else {
-        let count =
-            ctx.store.unrevoke(r.account, r.tokens.clone()).await.map_err(|e| storage_error(&e))?;
-        result.insert("count".to_owned(), json!(count));
-    }
-    let mut signed = format!("{}{}", r.account, r.timestamp).into_bytes();
-    for t in &r.tokens {
-        signed.extend_from_slice(t);
-    }
-    Ok(swarm_reply(ctx, result, &signed, Map::new()))
+    let op = Op::Revoke {
+        account: r.account.to_string(),
+        tokens: r.tokens.iter().map(hex::encode).collect(),
+        timestamp: r.timestamp,
+        revoke: r.revoke,
+    };
+    Ok(apply::respond(ctx, &r.account, op, Map::new(), false).await)
 }
 
 /// One node in `get_swarm` form.

@@ -344,17 +344,14 @@ impl Store {
             if node_bytes + size > limits.max_node_bytes {
                 return Err(StoreError::NodeFull);
             }
-            conn.execute(
-                "INSERT INTO messages (hash, account, namespace, timestamp, expiry, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    msg.hash.as_str(),
-                    &msg.account.as_bytes()[..],
-                    msg.namespace.0,
-                    msg.timestamp,
-                    msg.expiry,
-                    msg.data
-                ],
+            insert_message(
+                conn,
+                &msg.account,
+                msg.namespace.0,
+                &msg.hash,
+                msg.timestamp,
+                msg.expiry,
+                &msg.data,
             )?;
             Ok(Stored { expiry: msg.expiry, already: false })
         })
@@ -415,17 +412,21 @@ impl Store {
         &self,
         account: AccountId,
         hashes: Vec<String>,
+        now: u64,
     ) -> std::result::Result<Vec<String>, StoreError> {
         self.write(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "DELETE FROM messages WHERE hash = ?1 AND account = ?2 RETURNING hash",
+                "DELETE FROM messages WHERE hash = ?1 AND account = ?2 RETURNING hash, namespace",
             )?;
             let mut deleted = Vec::new();
             for h in &hashes {
-                if let Some(d) = stmt
-                    .query_row(params![h, &account.as_bytes()[..]], |r| r.get::<_, String>(0))
+                if let Some((d, ns)) = stmt
+                    .query_row(params![h, &account.as_bytes()[..]], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i16>(1)?))
+                    })
                     .optional()?
                 {
+                    tombstone(conn, &d, &account, ns, now)?;
                     deleted.push(d);
                 }
             }
@@ -443,9 +444,11 @@ impl Store {
         account: AccountId,
         ns: Namespaces,
         before: Option<u64>,
+        now: u64,
     ) -> std::result::Result<Vec<(i16, String)>, StoreError> {
         self.write(move |conn| {
             let before = before.unwrap_or(u64::MAX >> 1);
+            let id = account;
             let account = &account.as_bytes()[..];
             let mut out: Vec<(i16, String)> = match ns {
                 Namespaces::One(n) => conn
@@ -463,6 +466,9 @@ impl Store {
                     .query_map(params![account, before], |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<rusqlite::Result<_>>()?,
             };
+            for (ns, hash) in &out {
+                tombstone(conn, hash, &id, *ns, now)?;
+            }
             out.sort_by(|a, b| a.1.cmp(&b.1));
             Ok(out)
         })
@@ -627,9 +633,163 @@ impl Store {
     }
 
     /// Deletes messages that expired at or before `now`; returns how many.
+    /// Expired messages leave tombstones, so that a copy with a longer expiry on a node that
+    /// missed an `expire` cannot bring them back; old tombstones are purged.
     pub async fn sweep_expired(&self, now: u64) -> std::result::Result<usize, StoreError> {
-        self.write(move |conn| Ok(conn.execute("DELETE FROM messages WHERE expiry <= ?1", [now])?))
-            .await
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO tombstones (hash, account, namespace, until)
+                 SELECT hash, account, namespace, ?2 FROM messages WHERE expiry <= ?1",
+                params![now, now.saturating_add(TOMBSTONE_RETENTION_MS)],
+            )?;
+            let swept = conn.execute("DELETE FROM messages WHERE expiry <= ?1", [now])?;
+            conn.execute("DELETE FROM tombstones WHERE until <= ?1", [now])?;
+            Ok(swept)
+        })
+        .await
+    }
+
+    /// Every mailbox on this node: `(account, namespace, messages, digest)`.
+    pub async fn summary(&self) -> std::result::Result<Vec<MailboxSummary>, StoreError> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT account, namespace, messages, digest FROM mailbox_digest ORDER BY account, namespace",
+            )?
+            .query_map([], |r| {
+                Ok(MailboxSummary {
+                    account: r.get(0)?,
+                    namespace: r.get(1)?,
+                    messages: r.get(2)?,
+                    digest: r.get(3)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    /// The hashes of a mailbox's live messages and its tombstones.
+    pub async fn mailbox(
+        &self,
+        account: AccountId,
+        namespace: i16,
+        now: u64,
+    ) -> std::result::Result<(Vec<String>, Vec<String>), StoreError> {
+        self.read(move |conn| {
+            let key = &account.as_bytes()[..];
+            let hashes = conn
+                .prepare_cached(
+                    "SELECT hash FROM messages WHERE account = ?1 AND namespace = ?2 AND expiry > ?3",
+                )?
+                .query_map(params![key, namespace, now], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            let tombstones = conn
+                .prepare_cached("SELECT hash FROM tombstones WHERE account = ?1 AND namespace = ?2")?
+                .query_map(params![key, namespace], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok((hashes, tombstones))
+        })
+        .await
+    }
+
+    /// The account's live messages among `hashes`.
+    pub async fn fetch(
+        &self,
+        account: AccountId,
+        hashes: Vec<String>,
+        now: u64,
+    ) -> std::result::Result<Vec<StoredMessage>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT hash, namespace, timestamp, expiry, data FROM messages
+                 WHERE hash = ?1 AND account = ?2 AND expiry > ?3",
+            )?;
+            let mut out = Vec::new();
+            for h in hashes {
+                if let Some(m) = stmt
+                    .query_row(params![h, &account.as_bytes()[..], now], |r| {
+                        Ok(StoredMessage {
+                            hash: r.get(0)?,
+                            namespace: r.get(1)?,
+                            timestamp: r.get(2)?,
+                            expiry: r.get(3)?,
+                            data: r.get(4)?,
+                        })
+                    })
+                    .optional()?
+                {
+                    out.push(m);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Merges what another node has for one mailbox: deletes what its tombstones cover, adds
+    /// its live messages that are neither here nor tombstoned here. Hashes are recomputed, so
+    /// a peer cannot plant a message under another hash. Returns `(added, deleted)`.
+    pub async fn merge(
+        &self,
+        account: AccountId,
+        namespace: i16,
+        messages: Vec<StoredMessage>,
+        tombstones: Vec<String>,
+        now: u64,
+    ) -> std::result::Result<(usize, usize), StoreError> {
+        self.write(move |conn| {
+            let key = &account.as_bytes()[..];
+            let mut deleted = 0;
+            for h in &tombstones {
+                let removed = conn.execute(
+                    "DELETE FROM messages WHERE hash = ?1 AND account = ?2 AND namespace = ?3",
+                    params![h, key, namespace],
+                )?;
+                if removed > 0 {
+                    deleted += removed;
+                }
+                tombstone(conn, h, &account, namespace, now)?;
+            }
+            let mut added = 0;
+            for m in messages {
+                let hash = MessageHash::compute(&account, Namespace(namespace), &m.data);
+                if hash.as_str() != m.hash || m.namespace != namespace || m.expiry <= now {
+                    continue;
+                }
+                let known: bool = conn
+                    .prepare_cached(
+                        "SELECT 1 FROM messages WHERE hash = ?1 UNION ALL SELECT 1 FROM tombstones WHERE hash = ?1",
+                    )?
+                    .exists([hash.as_str()])?;
+                if !known {
+                    insert_message(conn, &account, namespace, &hash, m.timestamp, m.expiry, &m.data)?;
+                    added += 1;
+                }
+            }
+            Ok((added, deleted))
+        })
+        .await
+    }
+
+    /// Removes a mailbox this node no longer serves, after it was handed to its new swarm.
+    /// No tombstones: the messages live on elsewhere.
+    pub async fn drop_mailbox(
+        &self,
+        account: AccountId,
+        namespace: i16,
+    ) -> std::result::Result<usize, StoreError> {
+        self.write(move |conn| {
+            let key = &account.as_bytes()[..];
+            conn.execute(
+                "DELETE FROM tombstones WHERE account = ?1 AND namespace = ?2",
+                params![key, namespace],
+            )?;
+            Ok(conn.execute(
+                "DELETE FROM messages WHERE account = ?1 AND namespace = ?2",
+                params![key, namespace],
+            )?)
+        })
+        .await
     }
 
     /// Messages and bytes stored on the node.
@@ -641,6 +801,77 @@ impl Store {
         })
         .await
     }
+}
+
+/// How long a tombstone outlives its deletion: longer than any copy of the message can live
+/// (30 days at most), with a day of margin.
+const TOMBSTONE_RETENTION_MS: u64 = 31 * 24 * 3600 * 1000;
+
+/// One mailbox as catch-up compares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailboxSummary {
+    /// The account (33 raw bytes).
+    pub account: Vec<u8>,
+    /// The namespace.
+    pub namespace: i16,
+    /// Live and not-yet-swept messages.
+    pub messages: u64,
+    /// XOR of the messages' hash prefixes.
+    pub digest: i64,
+}
+
+/// The first 8 bytes of a message hash as an integer, for the mailbox digest.
+fn hash_key(hash: &MessageHash) -> i64 {
+    use base64::Engine;
+    let mut raw = [0u8; 33];
+    let _ = base64::engine::general_purpose::STANDARD_NO_PAD.decode_slice(hash.as_str(), &mut raw);
+    i64::from_le_bytes(raw[..8].try_into().expect("8 bytes"))
+}
+
+fn insert_message(
+    conn: &Connection,
+    account: &AccountId,
+    namespace: i16,
+    hash: &MessageHash,
+    timestamp: u64,
+    expiry: u64,
+    data: &[u8],
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO messages (hash, account, namespace, timestamp, expiry, data, hkey)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        hash.as_str(),
+        &account.as_bytes()[..],
+        namespace,
+        timestamp,
+        expiry,
+        data,
+        hash_key(hash)
+    ])?;
+    Ok(())
+}
+
+/// Records that `hash` was deleted, so stale copies elsewhere do not come back.
+fn tombstone(
+    conn: &Connection,
+    hash: &str,
+    account: &AccountId,
+    namespace: i16,
+    now: u64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO tombstones (hash, account, namespace, until) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (hash) DO UPDATE SET until = excluded.until",
+    )?
+    .execute(params![
+        hash,
+        &account.as_bytes()[..],
+        namespace,
+        now.saturating_add(TOMBSTONE_RETENTION_MS)
+    ])?;
+    Ok(())
 }
 
 /// Runs `f` inside a savepoint: its changes are kept if it succeeds and undone if it fails,

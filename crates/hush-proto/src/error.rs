@@ -107,6 +107,10 @@ pub enum Error {
     #[error("a config encryption domain is 1 to 32 bytes, got {0}")]
     ConfigDomain(usize),
 
+    /// A network registry is malformed, badly signed or inconsistent.
+    #[error("invalid network registry: {0}")]
+    InvalidRegistry(&'static str),
+
     /// A message hash is not 43 characters of unpadded base64.
     #[error("a message hash is 43 characters of unpadded base64")]
     InvalidMessageHash,

@@ -15,7 +15,8 @@
 //! | [`envelope`] | `Content` → padded, encrypted `Envelope` in a `WebSocketMessage`, and back (§3.1) |
 //! | [`namespace`] | storage namespaces and their rules (§5.3) |
 //! | [`message_hash`] | the storage server's message hash (§5.7) |
-//! | [`swarm`] | swarm space and swarm selection (§7) |
+//! | [`swarm`] | swarm space, swarm selection and swarm assignment (§7) |
+//! | [`registry`] | the signed network registry (the node list and its swarms) |
 //! | [`onion`] | onion hop crypto, layer build and peel, final responses (§6.2–6.4) |
 //! | [`config_crypto`] | config message encryption and `padded_size` (§9.5 steps 3–4) |
 //! | [`blinding`] | community-blinded IDs (§1.3) |
@@ -55,6 +56,7 @@ pub mod onion;
 pub mod padding;
 pub mod protos;
 pub mod redact;
+pub mod registry;
 pub mod swarm;
 mod time;
 

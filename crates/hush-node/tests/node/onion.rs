@@ -87,17 +87,18 @@ async fn one_hop_and_three_hops_with_both_enc_types() {
         assert_eq!(status, 200);
         assert_eq!(resp.unwrap().status, 400);
     }
-    // The destination really was c: the message is in c's store, not a's.
-    let metrics = a
-        .http
-        .get(format!("{}/metrics", a.handle.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("hush_node_stored_messages 0"), "{metrics}");
+    // The destination really was c: c ran the store RPCs; a only relayed (and received c's
+    // replication of the messages, as a member of the same swarm).
+    let metrics_of = |n: &TestNode| {
+        let url = format!("{}/metrics", n.handle.url());
+        let http = n.http.clone();
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let c_metrics = metrics_of(&c).await;
+    assert!(c_metrics.contains("method=\"store\",status=\"200\"} 2"), "{c_metrics}");
+    let metrics = metrics_of(&a).await;
+    assert!(!metrics.contains("method=\"store\""), "{metrics}");
+    assert!(metrics.contains("hush_node_stored_messages 2"), "{metrics}");
     // Per enc type, three requests went a → b → c: a relayed six.
     assert!(metrics.contains("hush_node_onion_relayed_total 6"), "{metrics}");
 }

@@ -1,0 +1,183 @@
+//! Node-to-node HTTPS: a client for relaying onion requests and for signed swarm requests
+//! (replication, catch-up, hand-off), and the check a node applies to signed requests it
+//! receives.
+//!
+//! A signed request carries three headers: `X-Hush-Node` (the sender's Ed25519 key, hex),
+//! `X-Hush-Timestamp` (ms) and `X-Hush-Signature` (base64 Ed25519 over
+//! `"hush-peer-v1\n" ‖ path ‖ "\n" ‖ timestamp ‖ "\n" ‖ body`). The receiver accepts it only
+//! from a node of its current network, within ±60 s of its clock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http::HeaderMap;
+use hush_sodium::ed25519::{Ed25519KeyPair, Ed25519PublicKey, Ed25519Signature};
+
+use crate::network::{Network, NodeRecord};
+
+const NODE_HEADER: &str = "x-hush-node";
+const TIME_HEADER: &str = "x-hush-timestamp";
+const SIG_HEADER: &str = "x-hush-signature";
+const CONTEXT: &[u8] = b"hush-peer-v1\n";
+/// How far a peer's clock may be from ours.
+const CLOCK_WINDOW_MS: u64 = 60_000;
+/// Largest answer accepted from another node: a maximal retrieve (7.8 MB of data, base64
+/// inside JSON, encrypted, base64 again) stays well under it.
+pub(crate) const MAX_PEER_RESPONSE: usize = 24 << 20;
+
+fn signed_bytes(path: &str, timestamp: u64, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(CONTEXT.len() + path.len() + 24 + body.len());
+    m.extend_from_slice(CONTEXT);
+    m.extend_from_slice(path.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(timestamp.to_string().as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(body);
+    m
+}
+
+/// Why a peer request failed.
+#[derive(Debug)]
+pub(crate) enum PeerError {
+    /// No answer in time.
+    Timeout,
+    /// Could not connect, or the connection broke.
+    Unreachable,
+    /// The answer was too large or unreadable.
+    BadResponse,
+    /// This node is cut off from its peers (a test fault).
+    Partitioned,
+}
+
+/// HTTPS client for other nodes. Node certificates are self-signed; what authenticates a node
+/// is its Ed25519 key (signed requests) or the onion layer only it can open.
+#[derive(Clone, Debug)]
+pub(crate) struct PeerClient {
+    http: reqwest::Client,
+    partitioned: Arc<AtomicBool>,
+}
+
+impl PeerClient {
+    pub(crate) fn new(
+        timeout: Duration,
+        partitioned: Arc<AtomicBool>,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(Self { http, partitioned })
+    }
+
+    fn url(node: &NodeRecord, path: &str) -> String {
+        format!("https://{}{path}", std::net::SocketAddr::new(node.ip, node.https_port))
+    }
+
+    /// POSTs `body` to `path` on `node`, unsigned (onion relaying). Returns status, whether
+    /// the answer is JSON, and the body.
+    pub(crate) async fn post(
+        &self,
+        node: &NodeRecord,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, bool, Bytes), PeerError> {
+        if self.partitioned.load(Ordering::Relaxed) {
+            return Err(PeerError::Partitioned);
+        }
+        let resp =
+            self.http.post(Self::url(node, path)).body(body).send().await.map_err(classify)?;
+        read(resp).await
+    }
+
+    /// POSTs a request signed with this node's key.
+    pub(crate) async fn post_signed(
+        &self,
+        keys: &Ed25519KeyPair,
+        node: &NodeRecord,
+        path: &str,
+        body: Vec<u8>,
+        now_ms: u64,
+    ) -> Result<(u16, bool, Bytes), PeerError> {
+        if self.partitioned.load(Ordering::Relaxed) {
+            return Err(PeerError::Partitioned);
+        }
+        let sig = keys.sign(&signed_bytes(path, now_ms, &body));
+        let resp = self
+            .http
+            .post(Self::url(node, path))
+            .header(NODE_HEADER, hex::encode(keys.public().as_bytes()))
+            .header(TIME_HEADER, now_ms.to_string())
+            .header(SIG_HEADER, STANDARD.encode(sig.as_bytes()))
+            .body(body)
+            .send()
+            .await
+            .map_err(classify)?;
+        read(resp).await
+    }
+
+    /// GETs `url` (a seed's registry). Unsigned, bounded like every answer.
+    pub(crate) async fn get(&self, url: &str) -> Result<(u16, Bytes), PeerError> {
+        if self.partitioned.load(Ordering::Relaxed) {
+            return Err(PeerError::Partitioned);
+        }
+        let resp = self.http.get(url).send().await.map_err(classify)?;
+        read(resp).await.map(|(s, _, b)| (s, b))
+    }
+}
+
+fn classify(e: reqwest::Error) -> PeerError {
+    if e.is_timeout() { PeerError::Timeout } else { PeerError::Unreachable }
+}
+
+async fn read(mut resp: reqwest::Response) -> Result<(u16, bool, Bytes), PeerError> {
+    let status = resp.status().as_u16();
+    let json = resp
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > MAX_PEER_RESPONSE {
+            return Err(PeerError::BadResponse);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, json, Bytes::from(body)))
+}
+
+/// Checks a signed request: a known node, a fresh timestamp, a valid signature. Returns the
+/// sender, or a reason to refuse (401).
+pub(crate) fn verify(
+    network: &Network,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+    now_ms: u64,
+) -> Result<NodeRecord, &'static str> {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(header(NODE_HEADER).ok_or("missing node key")?, &mut key)
+        .map_err(|_| "bad node key")?;
+    let sender = network.node(&Ed25519PublicKey::from_bytes(key)).ok_or("unknown node")?;
+    let timestamp: u64 =
+        header(TIME_HEADER).ok_or("missing timestamp")?.parse().map_err(|_| "bad timestamp")?;
+    if timestamp.abs_diff(now_ms) > CLOCK_WINDOW_MS {
+        return Err("timestamp too far from current time");
+    }
+    let sig = STANDARD
+        .decode(header(SIG_HEADER).ok_or("missing signature")?)
+        .map_err(|_| "bad signature")?;
+    let sig = Ed25519Signature::from_slice(&sig).map_err(|_| "bad signature")?;
+    sender
+        .ed25519
+        .verify(&signed_bytes(path, timestamp, body), &sig)
+        .map_err(|_| "bad signature")?;
+    Ok(sender.clone())
+}
