@@ -19,8 +19,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The node's key file is damaged.
-    #[error("{0} is not a valid node key (64 hex characters)")]
+    /// A key file (the node's, or a network key) is damaged.
+    #[error("{0} is not a valid key file (64 hex characters)")]
     BadKeyFile(PathBuf),
     /// TLS set-up failed.
     #[error("TLS: {0}")]

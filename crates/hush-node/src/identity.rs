@@ -31,23 +31,36 @@ impl NodeIdentity {
     /// Loads `node.key` from `dir`, creating it (0600) on first start.
     pub fn load_or_create(dir: &Path) -> Result<Self> {
         let path = dir.join("node.key");
-        let file_err = |source| Error::File { path: path.clone(), source };
-        let seed = if path.exists() {
-            let text = zeroize::Zeroizing::new(fs::read_to_string(&path).map_err(file_err)?);
-            let mut seed = Secret::<32>::zeroed();
-            hex::decode_to_slice(text.trim(), seed.expose_mut())
-                .map_err(|_| Error::BadKeyFile(path.clone()))?;
-            seed
-        } else {
-            let seed = Secret::<32>::random(&mut SystemRng);
-            let hex = zeroize::Zeroizing::new(format!("{}\n", hex::encode(seed.expose())));
-            write_private(&path, hex.as_bytes()).map_err(file_err)?;
-            seed
-        };
-        let ed25519 = Ed25519KeyPair::from_seed(&seed);
+        let ed25519 = load_or_create_key(&path)?;
         let x25519 = ed25519.to_x25519().map_err(|_| Error::BadKeyFile(path.clone()))?;
         Ok(Self { ed25519, x25519 })
     }
+}
+
+/// Loads an Ed25519 key stored as its hex seed at `path`.
+pub fn load_key(path: &Path) -> Result<Ed25519KeyPair> {
+    let text = zeroize::Zeroizing::new(
+        fs::read_to_string(path).map_err(|source| Error::File { path: path.to_owned(), source })?,
+    );
+    let mut seed = Secret::<32>::zeroed();
+    hex::decode_to_slice(text.trim(), seed.expose_mut())
+        .map_err(|_| Error::BadKeyFile(path.to_owned()))?;
+    Ok(Ed25519KeyPair::from_seed(&seed))
+}
+
+/// Creates a new random Ed25519 key at `path` (its hex seed, mode 0600); fails if the file
+/// exists, so a key is never overwritten.
+pub fn create_key(path: &Path) -> Result<Ed25519KeyPair> {
+    let seed = Secret::<32>::random(&mut SystemRng);
+    let hex = zeroize::Zeroizing::new(format!("{}\n", hex::encode(seed.expose())));
+    write_private(path, hex.as_bytes())
+        .map_err(|source| Error::File { path: path.to_owned(), source })?;
+    Ok(Ed25519KeyPair::from_seed(&seed))
+}
+
+/// [`load_key`] if `path` exists, else [`create_key`].
+pub fn load_or_create_key(path: &Path) -> Result<Ed25519KeyPair> {
+    if path.exists() { load_key(path) } else { create_key(path) }
 }
 
 /// Writes a new file readable only by its owner; fails if it exists.

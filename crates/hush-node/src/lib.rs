@@ -34,6 +34,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod clock;
 pub mod config;
 mod error;
@@ -88,7 +89,7 @@ pub struct Node;
 impl Node {
     /// A builder for a node with `config`.
     pub fn builder(config: NodeConfig) -> NodeBuilder {
-        NodeBuilder { config, clock: Clock::system(), network: None }
+        NodeBuilder { config, clock: Clock::system(), network: None, listener: None }
     }
 }
 
@@ -98,6 +99,7 @@ pub struct NodeBuilder {
     config: NodeConfig,
     clock: Clock,
     network: Option<Network>,
+    listener: Option<TcpListener>,
 }
 
 impl NodeBuilder {
@@ -110,6 +112,13 @@ impl NodeBuilder {
     /// Starts with this network instead of a one-node network.
     pub fn network(mut self, network: Network) -> Self {
         self.network = Some(network);
+        self
+    }
+
+    /// Serves on this already-bound listener instead of binding `config.listen` (a test
+    /// network learns every port before any node starts, so the registry can list them).
+    pub fn listener(mut self, listener: TcpListener) -> Self {
+        self.listener = Some(listener);
         self
     }
 
@@ -142,9 +151,12 @@ impl NodeBuilder {
                 max_node_bytes: config.max_node_bytes,
             },
         )?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| Error::Listen { addr: config.listen, source })?;
+        let listener = match self.listener {
+            Some(listener) => listener,
+            None => TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| Error::Listen { addr: config.listen, source })?,
+        };
         let local_addr = listener
             .local_addr()
             .map_err(|source| Error::Listen { addr: config.listen, source })?;
@@ -338,11 +350,28 @@ impl NodeHandle {
         &self.membership
     }
 
+    /// The node's message store, for inspection (what a node holds, beyond what its API
+    /// shows to the swarm's clients). `None` only while stopping.
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
     /// Cuts the node off from the other nodes (`true`) or reconnects it: a fault for tests.
     /// While partitioned it sends nothing to other nodes and answers their swarm requests with
     /// 503; clients can still reach it.
     pub fn set_partitioned(&self, partitioned: bool) {
         self.partitioned.store(partitioned, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// This node's entry in a network registry.
+    pub fn registry_entry(&self) -> hush_proto::registry::RegistryNode {
+        hush_proto::registry::RegistryNode {
+            ed25519: hex::encode(self.record.ed25519.as_bytes()),
+            x25519: hex::encode(self.record.x25519.as_bytes()),
+            ip: self.record.ip,
+            https_port: self.record.https_port,
+            version: self.record.version,
+        }
     }
 
     /// The one JSON line printed when the node is ready.
@@ -367,6 +396,24 @@ impl NodeHandle {
             store.close().await;
         }
         tracing::info!("hush-node stopped");
+    }
+
+    /// Stops the node abruptly, the way a crash would: connections and requests in flight are
+    /// cut, background tasks are cancelled where they stand, nothing is flushed beyond what
+    /// was already committed. Returns once the listener is closed (its port can be bound
+    /// again). A fault for tests.
+    pub async fn kill(mut self) {
+        let tasks = std::mem::take(&mut self.tasks);
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+        // Dropping the last handle on the store lets its writer thread end after its current
+        // group; acknowledged writes are already durable.
+        self.store.take();
+        tracing::info!("hush-node killed");
     }
 }
 

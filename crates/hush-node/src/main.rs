@@ -28,7 +28,66 @@ struct Cli {
 enum Command {
     /// Run the node until SIGTERM or SIGINT. Prints one JSON line on stdout when ready:
     /// {"event":"ready","url":…,"ed25519":…,"x25519":…}.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
+    /// Run a network: create its key, list nodes, sign and publish registries.
+    #[command(subcommand)]
+    Network(NetworkCommand),
+}
+
+/// `hush-node network …`: the operator's tools for the network registry.
+#[derive(Debug, Subcommand)]
+enum NetworkCommand {
+    /// Create a network key (mode 0600; never overwrites) and print its public key. Whoever
+    /// holds it decides which nodes form the network.
+    Key {
+        /// Where to write the key.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print a node's registry entry (one JSON line), creating the node's key in DIR if it
+    /// has none yet.
+    Entry {
+        /// The node's data directory.
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// The node's public address.
+        #[arg(long, value_name = "IP")]
+        ip: IpAddr,
+        /// The node's HTTPS port.
+        #[arg(long, value_name = "PORT")]
+        port: u16,
+    },
+    /// Sign a registry of nodes and write the network file nodes and clients start from.
+    Sign {
+        /// The network key.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The network's name.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Registry entries: a JSON array, or one JSON object per line (what `entry` prints).
+        /// Their order decides the swarms; append new nodes at the end.
+        #[arg(long, value_name = "FILE")]
+        nodes: PathBuf,
+        /// Seed URL serving the registry (repeatable) [default: every node].
+        #[arg(long = "seed", value_name = "URL")]
+        seeds: Vec<String>,
+        /// Sequence number [default: one more than the registry already in --out, or 1].
+        #[arg(long, value_name = "N")]
+        seq: Option<u64>,
+        /// The network file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Offer a network file's registry to every node it lists and report their answers.
+    Publish {
+        /// The network file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Time limit per node, in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 10_000)]
+        timeout_ms: u64,
+    },
 }
 
 /// Flags of `run`. Each option may also be set in the TOML config file (same name with
@@ -145,7 +204,18 @@ impl RunArgs {
 }
 
 fn main() -> ExitCode {
-    let Command::Run(args) = Cli::parse().command;
+    let args = match Cli::parse().command {
+        Command::Run(args) => *args,
+        Command::Network(cmd) => {
+            return match network_command(cmd) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln_error(&e);
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    };
     let config = match args.into_config() {
         Ok(c) => c,
         Err(e) => {
@@ -196,4 +266,79 @@ async fn run(config: NodeConfig) -> anyhow::Result<()> {
 #[allow(clippy::print_stderr, reason = "errors before logging is set up")]
 fn eprintln_error(e: &anyhow::Error) {
     eprintln!("hush-node: {e:#}");
+}
+
+#[allow(clippy::print_stdout, reason = "the command's output")]
+fn network_command(cmd: NetworkCommand) -> anyhow::Result<()> {
+    use hush_node::admin;
+    match cmd {
+        NetworkCommand::Key { out } => {
+            let key = admin::create_key(&out)?;
+            println!("{}", hex::encode(key.public().as_bytes()));
+        }
+        NetworkCommand::Entry { data_dir, ip, port } => {
+            let entry = admin::node_entry(&data_dir, ip, port)?;
+            println!("{}", serde_json::to_string(&entry)?);
+        }
+        NetworkCommand::Sign { key, name, nodes, seeds, seq, out } => {
+            let key = admin::load_key(&key)?;
+            let text = std::fs::read_to_string(&nodes)
+                .with_context(|| format!("reading {}", nodes.display()))?;
+            let entries: Vec<hush_proto::registry::RegistryNode> =
+                if text.trim_start().starts_with('[') {
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("{}: not a list of entries", nodes.display()))?
+                } else {
+                    text.lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .enumerate()
+                        .map(|(i, l)| {
+                            serde_json::from_str(l)
+                                .with_context(|| format!("{} line {}", nodes.display(), i + 1))
+                        })
+                        .collect::<anyhow::Result<_>>()?
+                };
+            let seq = match seq {
+                Some(seq) => seq,
+                None if out.exists() => {
+                    let previous = admin::read_network_file(&out)?;
+                    previous.registry.map_or(1, |r| r.body.seq + 1)
+                }
+                None => 1,
+            };
+            let seeds = if seeds.is_empty() {
+                entries
+                    .iter()
+                    .map(|n| format!("https://{}", SocketAddr::new(n.ip, n.https_port)))
+                    .collect()
+            } else {
+                seeds
+            };
+            let count = entries.len();
+            let file = admin::sign_network_file(&key, &name, seq, entries, seeds)?;
+            admin::write_network_file(&out, &file)?;
+            println!("signed registry {seq} of {name:?} with {count} nodes into {}", out.display());
+        }
+        NetworkCommand::Publish { file, timeout_ms } => {
+            let file = admin::read_network_file(&file)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let outcomes = runtime
+                .block_on(admin::publish(&file, std::time::Duration::from_millis(timeout_ms)))?;
+            let mut failed = 0;
+            for o in &outcomes {
+                match &o.result {
+                    Ok(true) => println!("{}: adopted", o.url),
+                    Ok(false) => println!("{}: already had it or a newer one", o.url),
+                    Err(e) => {
+                        failed += 1;
+                        println!("{}: failed: {e}", o.url);
+                    }
+                }
+            }
+            if failed == outcomes.len() && failed > 0 {
+                anyhow::bail!("no node took the registry");
+            }
+        }
+    }
+    Ok(())
 }

@@ -23,7 +23,13 @@ pub struct Network {
     swarm_ids: Vec<SwarmId>,
     height: u64,
     registry: Option<Registry>,
+    /// Nodes earlier registries listed and this one does not (newest first, bounded): they
+    /// may still hand off the mailboxes they held.
+    former: Vec<NodeRecord>,
 }
+
+/// Most former nodes remembered.
+const MAX_FORMER: usize = 1000;
 
 impl Network {
     /// The network a verified registry describes (its sequence number is the height).
@@ -43,7 +49,7 @@ impl Network {
         nodes.sort_by_key(|n| (n.swarm_id, n.ed25519));
         let mut swarm_ids: Vec<SwarmId> = nodes.iter().map(|n| n.swarm_id).collect();
         swarm_ids.dedup();
-        Self { nodes, swarm_ids, height, registry: None }
+        Self { nodes, swarm_ids, height, registry: None, former: Vec::new() }
     }
 
     /// The one-node network of a standalone node: swarm 0, every account maps to it.
@@ -77,6 +83,11 @@ impl Network {
     /// The members of swarm `id`.
     pub fn members(&self, id: SwarmId) -> Vec<&NodeRecord> {
         self.nodes.iter().filter(|n| n.swarm_id == id).collect()
+    }
+
+    /// A node an earlier registry listed and this one does not (it may hand off mailboxes).
+    pub fn former_node(&self, ed25519: &Ed25519PublicKey) -> Option<&NodeRecord> {
+        self.former.iter().find(|n| &n.ed25519 == ed25519)
     }
 
     /// Whether `account` is served by the swarm `node` belongs to.
@@ -122,7 +133,14 @@ impl Membership {
         let mut guard = self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let newer = guard.registry.as_ref().is_none_or(|r| registry.seq() > r.seq());
         if newer {
-            *guard = Arc::new(Network::from_registry(registry));
+            let mut next = Network::from_registry(registry);
+            let listed = |n: &NodeRecord| next.node(&n.ed25519).is_some();
+            let mut former: Vec<NodeRecord> =
+                guard.nodes.iter().chain(&guard.former).filter(|n| !listed(n)).cloned().collect();
+            former.dedup_by_key(|n| n.ed25519);
+            former.truncate(MAX_FORMER);
+            next.former = former;
+            *guard = Arc::new(next);
         }
         newer
     }

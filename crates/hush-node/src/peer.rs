@@ -152,20 +152,26 @@ async fn read(mut resp: reqwest::Response) -> Result<(u16, bool, Bytes), PeerErr
     Ok((status, json, Bytes::from(body)))
 }
 
-/// Checks a signed request: a known node, a fresh timestamp, a valid signature. Returns the
-/// sender, or a reason to refuse (401).
+/// Checks a signed request: a known node (with `former`, also one an earlier registry
+/// listed), a fresh timestamp, a valid signature. Returns the sender, or a reason to refuse
+/// (401).
 pub(crate) fn verify(
     network: &Network,
     headers: &HeaderMap,
     path: &str,
     body: &[u8],
     now_ms: u64,
+    former: bool,
 ) -> Result<NodeRecord, &'static str> {
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
     let mut key = [0u8; 32];
     hex::decode_to_slice(header(NODE_HEADER).ok_or("missing node key")?, &mut key)
         .map_err(|_| "bad node key")?;
-    let sender = network.node(&Ed25519PublicKey::from_bytes(key)).ok_or("unknown node")?;
+    let key = Ed25519PublicKey::from_bytes(key);
+    let sender = network
+        .node(&key)
+        .or_else(|| former.then(|| network.former_node(&key)).flatten())
+        .ok_or("unknown node")?;
     let timestamp: u64 =
         header(TIME_HEADER).ok_or("missing timestamp")?.parse().map_err(|_| "bad timestamp")?;
     if timestamp.abs_diff(now_ms) > CLOCK_WINDOW_MS {

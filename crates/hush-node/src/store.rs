@@ -771,23 +771,32 @@ impl Store {
         .await
     }
 
-    /// Removes a mailbox this node no longer serves, after it was handed to its new swarm.
-    /// No tombstones: the messages live on elsewhere.
-    pub async fn drop_mailbox(
+    /// Removes the handed-off part of a mailbox this node no longer serves: exactly
+    /// `hashes` and `tombstones`, so anything that arrived since the hand-off began stays for
+    /// the next one. No tombstones are written: the messages live on in their new swarm.
+    pub async fn drop_handed_off(
         &self,
         account: AccountId,
         namespace: i16,
+        hashes: Vec<String>,
+        tombstones: Vec<String>,
     ) -> std::result::Result<usize, StoreError> {
         self.write(move |conn| {
             let key = &account.as_bytes()[..];
-            conn.execute(
-                "DELETE FROM tombstones WHERE account = ?1 AND namespace = ?2",
-                params![key, namespace],
+            let mut drop_tomb = conn.prepare_cached(
+                "DELETE FROM tombstones WHERE hash = ?1 AND account = ?2 AND namespace = ?3",
             )?;
-            Ok(conn.execute(
-                "DELETE FROM messages WHERE account = ?1 AND namespace = ?2",
-                params![key, namespace],
-            )?)
+            for hash in &tombstones {
+                drop_tomb.execute(params![hash, key, namespace])?;
+            }
+            let mut drop_msg = conn.prepare_cached(
+                "DELETE FROM messages WHERE hash = ?1 AND account = ?2 AND namespace = ?3",
+            )?;
+            let mut dropped = 0;
+            for hash in &hashes {
+                dropped += drop_msg.execute(params![hash, key, namespace])?;
+            }
+            Ok(dropped)
         })
         .await
     }

@@ -121,7 +121,9 @@ pub(crate) async fn handle(ctx: &Ctx, path: &str, headers: &http::HeaderMap, bod
         return text(503, "partitioned");
     }
     let network = ctx.membership.current();
-    let sender = match crate::peer::verify(&network, headers, path, body, rpc::now(ctx)) {
+    // A node taken out of the network may still hand off what it held.
+    let former = path == "/swarm/v1/handoff";
+    let sender = match crate::peer::verify(&network, headers, path, body, rpc::now(ctx), former) {
         Ok(sender) => sender,
         Err(reason) => return text(401, reason),
     };

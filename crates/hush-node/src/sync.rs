@@ -144,8 +144,9 @@ pub(crate) async fn hand_off(ctx: &Ctx) {
     let Ok(summary) = ctx.store.summary().await else { return };
     let network = ctx.membership.current();
     let me = *ctx.identity.ed25519.public();
-    if network.node(&me).is_none() {
-        // Not (yet) in the registry: hold everything rather than guess.
+    if network.registry().is_none() || network.nodes().is_empty() {
+        // No network to hand anything to (standalone, or no registry yet): hold everything.
+        // A node missing from a registry was taken out of the network: it hands off all.
         return;
     }
     let foreign: Vec<(AccountId, i16, Vec<NodeRecord>)> = summary
@@ -175,6 +176,7 @@ async fn hand_off_mailbox(
     let (hashes, tombstones) =
         ctx.store.mailbox(id, namespace, now).await.map_err(|_| "mailbox")?;
     let messages = ctx.store.fetch(id, hashes, now).await.map_err(|_| "fetch")?;
+    let handed: Vec<String> = messages.iter().map(|m| m.hash.clone()).collect();
     let wire: Vec<WireMessage> = messages.iter().map(WireMessage::from_stored).collect();
     let mut confirmed = 0usize;
     for member in members {
@@ -200,12 +202,14 @@ async fn hand_off_mailbox(
     if confirmed * 2 <= members.len() {
         return Err("no majority of the new swarm confirmed");
     }
-    ctx.store.drop_mailbox(id, namespace).await.map_err(|_| "drop")?;
+    ctx.store.drop_handed_off(id, namespace, handed, tombstones).await.map_err(|_| "drop")?;
     tracing::debug!(confirmed, "mailbox handed off to its new swarm");
     Ok(())
 }
 
-/// Asks every seed for its registry every `interval`, adopting newer valid ones.
+/// Every `interval`, asks the seeds (in turn, until one answers) for their registry and
+/// adopts it when it is newer and valid. The sequence number is read before the signature is
+/// checked, so an unchanged network costs one small request per round.
 pub(crate) async fn poll_registry(
     ctx: Ctx,
     seeds: Vec<String>,
@@ -213,26 +217,52 @@ pub(crate) async fn poll_registry(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let Some(key) = ctx.network_key else { return };
+    if seeds.is_empty() {
+        return;
+    }
+    // Nodes start at different seeds, so a network does not ask the first one all at once.
+    let mut next = usize::from(ctx.identity.ed25519.public().as_bytes()[0]) % seeds.len();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = ticker.tick() => {
-                for seed in &seeds {
-                    let url = format!("{}/network/v1/registry", seed.trim_end_matches('/'));
-                    let Ok((200, body)) = ctx.peers.get(&url).await else { continue };
-                    match Registry::parse(&body, &key) {
-                        Ok(registry) => {
-                            let seq = registry.seq();
-                            if ctx.membership.adopt(registry) {
-                                tracing::info!(seq, "adopted a newer network registry from a seed");
-                            }
-                        }
-                        Err(e) => tracing::warn!("a seed served an invalid registry: {e}"),
+                for _ in 0..seeds.len() {
+                    let seed = &seeds[next];
+                    next = (next + 1) % seeds.len();
+                    if poll_seed(&ctx, &key, seed).await {
+                        break;
                     }
                 }
             }
             _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// Asks one seed; true when it answered with a registry (adopted or not).
+async fn poll_seed(ctx: &Ctx, key: &hush_sodium::ed25519::Ed25519PublicKey, seed: &str) -> bool {
+    let url = format!("{}/network/v1/registry", seed.trim_end_matches('/'));
+    let Ok((200, body)) = ctx.peers.get(&url).await else { return false };
+    let Ok(signed) = serde_json::from_slice::<hush_proto::registry::SignedRegistry>(&body) else {
+        tracing::warn!("a seed served something that is not a registry");
+        return false;
+    };
+    let current = ctx.membership.current().registry().map_or(0, Registry::seq);
+    if signed.body.seq <= current {
+        return true;
+    }
+    match Registry::verify(signed, key) {
+        Ok(registry) => {
+            let seq = registry.seq();
+            if ctx.membership.adopt(registry) {
+                tracing::info!(seq, "adopted a newer network registry from a seed");
+            }
+            true
+        }
+        Err(e) => {
+            tracing::warn!("a seed served an invalid registry: {e}");
+            false
         }
     }
 }
