@@ -18,8 +18,10 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "hush", version, after_help = EXIT_CODES, propagate_version = true)]
 pub struct Cli {
-    /// Where profiles are kept [default: $XDG_DATA_HOME/hush, or ~/.local/share/hush].
-    #[arg(long, global = true, env = "HUSH_DATA_DIR", value_name = "DIR")]
+    /// Where profiles are kept [default: $HUSH_DATA_DIR, $XDG_DATA_HOME/hush, or
+    /// ~/.local/share/hush]. For `devnet`: the network's own folder [default: the devnet
+    /// folder in the data dir].
+    #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 
     /// The profile (one account per profile).
@@ -47,6 +49,17 @@ pub enum Command {
     /// Create, restore and inspect the account of a profile.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Run a local hush network in the foreground: real nodes on 127.0.0.1 under a signed
+    /// registry, kept in a folder so it resumes where it stopped. Ctrl-C stops it.
+    Devnet(DevnetArgs),
+}
+
+/// Options of `devnet`.
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// How many nodes [default: 12, or as many as the folder already has].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub nodes: Option<u16>,
 }
 
 /// `hush account …`
@@ -91,6 +104,9 @@ pub struct RecoveryPasswordArgs {
 pub struct Settings {
     /// The data directory.
     pub data_dir: PathBuf,
+    /// Whether `--data-dir` was given on the command line (for `devnet` it names the
+    /// network's folder itself).
+    pub data_dir_flag: bool,
     /// The profile's name.
     pub profile: ProfileName,
     /// Machine-readable output.
@@ -102,7 +118,7 @@ impl Cli {
     pub fn settings(&self) -> Result<Settings, Failure> {
         let data_dir = match &self.data_dir {
             Some(dir) => dir.clone(),
-            None => default_data_dir().ok_or_else(|| {
+            None => data_dir_from_env().ok_or_else(|| {
                 Failure::invalid_input(anyhow::anyhow!(
                     "cannot find a home for hush's data: set --data-dir, HUSH_DATA_DIR, \
                      XDG_DATA_HOME or HOME"
@@ -110,14 +126,17 @@ impl Cli {
             })?,
         };
         let profile = ProfileName::parse(&self.profile).map_err(Failure::invalid_input)?;
-        Ok(Settings { data_dir, profile, json: self.json })
+        Ok(Settings { data_dir, data_dir_flag: self.data_dir.is_some(), profile, json: self.json })
     }
 }
 
-/// `$XDG_DATA_HOME/hush`, else `$HOME/.local/share/hush`.
-fn default_data_dir() -> Option<PathBuf> {
+/// `$HUSH_DATA_DIR`, else `$XDG_DATA_HOME/hush`, else `$HOME/.local/share/hush`.
+fn data_dir_from_env() -> Option<PathBuf> {
     let non_empty =
         |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(dir) = non_empty("HUSH_DATA_DIR") {
+        return Some(dir);
+    }
     non_empty("XDG_DATA_HOME")
         .or_else(|| non_empty("HOME").map(|home| home.join(".local").join("share")))
         .map(|base| base.join("hush"))

@@ -2,6 +2,7 @@
 //! exit code when it cannot do what was asked.
 
 mod account;
+mod devnet;
 
 use crate::Failure;
 use crate::args::{Command, Settings};
@@ -10,5 +11,6 @@ use crate::args::{Command, Settings};
 pub fn run(settings: &Settings, command: Command) -> Result<(), Failure> {
     match command {
         Command::Account(cmd) => account::run(settings, cmd),
+        Command::Devnet(args) => devnet::run(settings, &args),
     }
 }

@@ -26,6 +26,9 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// Another network is running on this folder.
+    #[error("{0} is in use by another running network")]
+    Busy(PathBuf),
     /// There is no node with this index.
     #[error("there is no node {0}")]
     NoSuchNode(usize),

@@ -13,6 +13,7 @@
 //! # Layout of the folder
 //!
 //! ```text
+//! DIR/lock               held while the network runs (one network per folder)
 //! DIR/network.key        the network key (hex seed, 0600): signs registries
 //! DIR/network.json       network name, public key, seeds, signed registry (for clients too)
 //! DIR/node-00/ …         one data dir per node (node key, TLS certificate, storage.db)

@@ -83,6 +83,7 @@ impl TestnetBuilder {
                 (temp.path().to_owned(), Some(temp))
             }
         };
+        let lock = lock_folder(&dir)?;
         let key = admin::load_or_create_key(&dir.join("network.key"))?;
         let file_path = dir.join("network.json");
         let previous =
@@ -130,6 +131,7 @@ impl TestnetBuilder {
         }
         let mut net = Testnet {
             dir,
+            _lock: lock,
             temp,
             name: self.name,
             key,
@@ -186,6 +188,8 @@ struct Slot {
 #[derive(Debug)]
 pub struct Testnet {
     dir: PathBuf,
+    /// Held while the network runs: one network per folder.
+    _lock: std::fs::File,
     /// Deleted on drop (when the network lives in a temporary folder).
     temp: Option<tempfile::TempDir>,
     name: String,
@@ -433,6 +437,24 @@ fn local_port(listener: &TcpListener) -> Result<u16> {
         .local_addr()
         .map(|a| a.port())
         .map_err(|source| Error::Io { what: "reading a bound port".into(), source })
+}
+
+/// Takes `DIR/lock` exclusively, so two networks never run on one folder.
+fn lock_folder(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| Error::Io { what: format!("opening {}", path.display()), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(source)) => {
+            Err(Error::Io { what: format!("locking {}", path.display()), source })
+        }
+    }
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {

@@ -303,3 +303,93 @@ fn a_closed_stdout_is_not_a_crash() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "the account was created; a closed pipe is not a failure");
 }
+
+/// Starts `hush [--data-dir DIR] --json devnet ARGS…` and reads its ready line.
+fn start_devnet(
+    data_dir: Option<&Path>,
+    env_data_dir: Option<&Path>,
+    args: &[&str],
+) -> (std::process::Child, std::io::BufReader<std::process::ChildStdout>, Value) {
+    use std::io::BufRead;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hush"));
+    if let Some(dir) = data_dir {
+        cmd.arg("--data-dir").arg(dir);
+    }
+    match env_data_dir {
+        Some(dir) => cmd.env("HUSH_DATA_DIR", dir),
+        None => cmd.env_remove("HUSH_DATA_DIR"),
+    };
+    let mut child = cmd
+        .args(["--json", "devnet"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{line:?}"));
+    (child, out, ready)
+}
+
+/// Sends SIGINT (Ctrl-C) and checks the network stops cleanly.
+fn interrupt(
+    mut child: std::process::Child,
+    mut out: std::io::BufReader<std::process::ChildStdout>,
+) {
+    use std::io::BufRead;
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&line).unwrap()["event"], "stopped");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn devnet_runs_a_network_in_a_folder_stops_on_ctrl_c_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let net_dir = dir.path().join("net");
+    let (child, out, ready) = start_devnet(Some(&net_dir), None, &["--nodes", "5"]);
+    assert_eq!(ready["event"], "ready");
+    assert_eq!(ready["registry_seq"], 1);
+    let file_path = net_dir.join("network.json");
+    assert_eq!(ready["network_file"], file_path.to_str().unwrap());
+    // The network file: seeds plus a registry that verifies with the key it names.
+    let file: hush_proto::registry::NetworkFile =
+        serde_json::from_slice(&std::fs::read(&file_path).unwrap()).unwrap();
+    assert_eq!(file.seeds.len(), 5);
+    let registry = file.registry().unwrap().unwrap();
+    assert_eq!(registry.nodes().len(), 5);
+    assert_eq!(mode(&net_dir.join("network.key")), 0o600);
+    let urls: Vec<String> = ready["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["url"].as_str().unwrap().into())
+        .collect();
+    assert_eq!(urls, file.seeds);
+    for url in &urls {
+        // Every node listens.
+        std::net::TcpStream::connect(url.trim_start_matches("https://")).unwrap();
+    }
+    // A second network on the same folder is refused.
+    let second = hush(&net_dir, &["devnet"], "");
+    assert_eq!(code(&second), 1);
+    assert!(stderr(&second).contains("in use"), "{}", stderr(&second));
+    interrupt(child, out);
+
+    // Started again: the same nodes at the same addresses under the same registry.
+    let (child, out, again) = start_devnet(Some(&net_dir), None, &[]);
+    assert_eq!(again["nodes"], ready["nodes"]);
+    assert_eq!(again["registry_seq"], 1);
+    interrupt(child, out);
+
+    // Without --data-dir, the network lives in the data dir's devnet folder.
+    let data = dir.path().join("data");
+    let (child, out, ready) = start_devnet(None, Some(&data), &["--nodes", "1"]);
+    assert_eq!(ready["network_file"], data.join("devnet").join("network.json").to_str().unwrap());
+    interrupt(child, out);
+}

@@ -5,6 +5,8 @@
 //! - `auth`: every authentication rule, subaccounts included.
 //! - `http`: HTTP-level limits and errors (body size, rate limit, long-poll, unknown paths).
 //! - `onion`: onion requests through 1 and 3 hops with both encryption types.
+//! - `network`: five `hush-node` processes made into a network with the `network` tools:
+//!   replication between processes, catch-up after SIGKILL.
 //! - `process`: the real `hush-node` binary: ready line, config errors, SIGTERM, and
 //!   durability under `kill -9`.
 
@@ -14,6 +16,7 @@ mod auth;
 mod hardening;
 mod http;
 mod methods;
+mod network;
 mod onion;
 mod process;
 

@@ -16,6 +16,9 @@ async fn a_network_in_a_folder_resumes_with_its_keys_ports_and_messages() {
 
     let net = Testnet::builder().nodes(5).dir(dir.path()).start().await.unwrap();
     let first_file = net.network_file().clone();
+    // One network per folder.
+    let second = Testnet::builder().nodes(5).dir(dir.path()).start().await;
+    assert!(matches!(second, Err(hush_testnet::Error::Busy(_))), "{second:?}");
     let swarm = net.swarm_of(&account.id());
     let hash = client.store(&net.url(swarm[0]).unwrap(), &account, b"kept").await.unwrap();
     net.shutdown().await;
