@@ -4,9 +4,10 @@
 //!
 //! - Direct and latency runs start the real `hush-node` binary as a child process, so client
 //!   and server are separate processes sharing the machine's two cores.
-//! - The onion run needs three nodes that know each other, which the binary cannot be told
-//!   yet (the network registry is a later issue), so they run in this process on their own
-//!   runtime, with the client on another.
+//! - The onion run needs three nodes that know each other; they run in this process on their
+//!   own runtime, with the client on another. The three form one swarm, so each store is also
+//!   replicated to the other two. Figures for a 12-node network are in `hush-testnet`'s
+//!   benchmark.
 //! - Set `HUSH_BENCH_QUICK=1` for a short smoke run (10⁴ instead of 10⁶ messages).
 
 #![allow(missing_docs, clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]

@@ -4,20 +4,27 @@
 //! acknowledgement, expired messages swept), answers the storage RPC (`POST
 //! /storage_rpc/v1`), peels and relays onion requests (`POST /onion_req/v2`), serves the
 //! node list to bootstrapping clients (`POST /json_rpc`) and exposes counters (`GET
-//! /metrics`). Without a network configured it is a one-node network: every account maps to it.
+//! /metrics`).
+//!
+//! In a network (a network file: network key, seeds, signed registry — see [`admin`] and
+//! `docs/protocol/network.md`) it replicates every write to its swarm peers, catches up with
+//! them after downtime, hands mailboxes to their new swarm when the registry changes, and
+//! polls its seeds for newer registries. Without a network configured it is a one-node
+//! network: every account maps to it.
 //!
 //! # Tasks and shutdown
 //!
-//! [`Node::spawn`] starts, on the caller's tokio runtime: the accept loop (one task per
-//! connection), the expiry sweeper, and the store's writer thread. [`NodeHandle::shutdown`]
-//! stops accepting, lets in-flight requests finish (bounded by the request timeout), stops the
-//! sweeper, and closes the database cleanly. Dropping the handle stops the tasks too, without
-//! waiting.
+//! [`NodeBuilder::spawn`] starts, on the caller's tokio runtime: the accept loop (one task
+//! per connection), the expiry sweeper, the sync task (catch-up and hand-off), the registry
+//! poller (in a network), and the store's writer thread. [`NodeHandle::shutdown`] stops
+//! accepting, lets in-flight requests finish (bounded by the request timeout), stops the
+//! background tasks, and closes the database cleanly; [`NodeHandle::kill`] stops everything
+//! where it stands, like a crash. Dropping the handle stops the tasks too, without waiting.
 //!
 //! # Not in this crate
 //!
 //! - Protocol formats and crypto: `hush-proto` (and `hush-sodium` underneath).
-//! - Client logic, multi-node test harnesses.
+//! - Client logic; multi-node networks for tests and `hush devnet` (`hush-testnet`).
 //!
 //! # Example
 //!

@@ -1,8 +1,9 @@
-//! `hush-node`: run a hush service node.
+//! `hush-node`: run a hush service node, and run a network of them.
 //!
-//! Thin glue: parses flags and the config file into a [`NodeConfig`], sets up logging (to
-//! stderr; stdout carries only the ready line), starts the node and stops it cleanly on
-//! SIGTERM or SIGINT.
+//! Thin glue. `run` parses flags and the config file into a [`NodeConfig`], sets up logging
+//! (to stderr; stdout carries only the ready line), starts the node and stops it cleanly on
+//! SIGTERM or SIGINT. `network key | entry | sign | publish` are the operator's registry tools
+//! (`hush_node::admin`).
 
 #![allow(unreachable_pub, reason = "a binary crate")]
 

@@ -1,9 +1,10 @@
 //! Who is in the network and which swarm serves an account.
 //!
 //! A [`Network`] is an immutable snapshot: the node list (sorted by swarm, then key), the
-//! swarm IDs, and a height. [`Membership`] holds the current snapshot and lets it be replaced
-//! atomically — today only at start-up (standalone mode: a one-node network to which every
-//! account maps); the network registry will feed it updates.
+//! swarm IDs, the height (the registry's sequence number), the registry itself, and the nodes
+//! earlier registries listed that this one does not. [`Membership`] holds the current
+//! snapshot and replaces it atomically when a newer verified registry is adopted. Without a
+//! network the snapshot is standalone: a one-node network to which every account maps.
 
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
