@@ -6,8 +6,8 @@
 //! - **Network stores/s**: 64 clients store 100-byte messages for 240 accounts, each at a
 //!   random member of the account's swarm; every acknowledged store was written on the six
 //!   members of that swarm.
-//! - **Replication lag**: while 32 clients keep storing, a probe stores for a fresh account
-//!   every 20 ms and polls all six members until each returns the message. Lag is the time
+//! - **Replication lag**: idle, then while 32 clients keep storing, a probe stores for a
+//!   fresh account every 20 ms and polls all six members until each returns the message. Lag is the time
 //!   from sending the store until the last member returns it; "after the ack" is how much of
 //!   that came after the store's answer (replication is synchronous, so it should be none).
 //! - **Idle CPU**: process CPU time over 5 s with no clients, at the testnet's 300 ms sync
@@ -170,11 +170,11 @@ async fn throughput(net: &Testnet) {
     );
 }
 
-async fn replication_lag(net: &Testnet) {
+async fn replication_lag(net: &Testnet, clients: usize) {
     let targets = Arc::new(targets_of(net, 0..ACCOUNTS));
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(AtomicU64::new(0));
-    let tasks = load(targets, 32, stop.clone(), acked.clone());
+    let tasks = load(targets, clients, stop.clone(), acked.clone());
     tokio::time::sleep(Duration::from_secs(1)).await;
     let http = client();
     let mut lags = Vec::new();
@@ -224,7 +224,7 @@ async fn replication_lag(net: &Testnet) {
     acks.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "replication lag ({} probes, background load {load_rate:.0} stores/s): on all 6 members \
+        "replication lag ({} probes, {clients} background clients storing {load_rate:.0}/s): on all 6 members \
          p50 {:.1} ms, p99 {:.1} ms after sending; store acknowledged p50 {:.1} ms, p99 {:.1} ms; \
          every member already had it at the first read after the ack in {at_first_poll}/{} probes",
         lags.len(),
@@ -269,7 +269,8 @@ fn main() {
             .await
             .unwrap();
         throughput(&net).await;
-        replication_lag(&net).await;
+        replication_lag(&net, 0).await;
+        replication_lag(&net, 32).await;
         net.shutdown().await;
         idle_cpu(Duration::from_millis(300)).await;
         idle_cpu(Duration::from_secs(10)).await;
