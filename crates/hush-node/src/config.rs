@@ -116,6 +116,13 @@ impl NodeConfig {
                 "max_inflight_body_bytes must be at least max_request_bytes".to_owned(),
             ));
         }
+        if self.network.is_some() && self.max_request_bytes < 5 << 20 {
+            return Err(Error::Config(
+                "in a network, max_request_bytes must be at least 5242880 (hand-offs between \
+                 nodes carry up to 4 MiB)"
+                    .to_owned(),
+            ));
+        }
         if self.max_request_bytes > u32::MAX as usize {
             return Err(Error::Config("max_request_bytes must fit in 32 bits".to_owned()));
         }
@@ -147,7 +154,12 @@ mod tests {
         assert_eq!(c.max_connections, 7);
         assert_eq!(c.max_request_bytes, NodeConfig::default().max_request_bytes);
         c.validate().unwrap();
-        let zero = NodeConfig { request_timeout_ms: 0, ..c };
+        let zero = NodeConfig { request_timeout_ms: 0, ..c.clone() };
         assert!(zero.validate().is_err());
+        // In a network, requests must fit a hand-off.
+        let small = NodeConfig { max_request_bytes: 1 << 20, ..c };
+        small.validate().unwrap();
+        let networked = NodeConfig { network: Some("network.json".into()), ..small };
+        assert!(networked.validate().is_err());
     }
 }

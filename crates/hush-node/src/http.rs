@@ -67,6 +67,24 @@ fn rpc_reply(r: rpc::Reply) -> Reply {
     }
 }
 
+/// A node-to-node answer, signed for the request it answers (see `peer.rs`).
+fn signed_peer_reply(state: &State, request: &http::HeaderMap, r: rpc::Reply) -> Reply {
+    let (content_type, body): (&'static str, Bytes) = match r.body {
+        rpc::Body::Json(v) => ("application/json", v.to_string().into()),
+        rpc::Body::Text(t) => ("text/plain; charset=utf-8", t.into()),
+    };
+    let request_sig = request
+        .get(crate::peer::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let sig = crate::peer::sign_answer(&state.rpc.identity.ed25519, request_sig, r.status, &body);
+    let mut resp = reply(r.status, content_type, body);
+    if let Ok(value) = header::HeaderValue::from_str(&sig) {
+        resp.headers_mut().insert(crate::peer::SIGNATURE_HEADER, value);
+    }
+    resp
+}
+
 /// Accepts connections until `shutdown` turns true, then lets open connections finish their
 /// requests (up to the request timeout) before returning.
 pub(crate) async fn serve(
@@ -145,11 +163,10 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
     // The client API is rate-limited per address; operator scrapes of /metrics are not.
     let network = state.rpc.membership.current();
     let path = req.uri().path();
-    // Swarm traffic comes from nodes (and is checked by signature); on a machine running
-    // several nodes it shares their address.
-    let exempt = (req.method() == Method::GET && path == "/metrics")
-        || network.is_other_node_ip(ip, own)
-        || (path.starts_with("/swarm/") && network.nodes().iter().any(|n| n.ip == ip));
+    // Other nodes' addresses are exempt (they relay for many clients and replicate); this
+    // node's own address is not, since its clients may share it.
+    let exempt =
+        (req.method() == Method::GET && path == "/metrics") || network.is_other_node_ip(ip, own);
     drop(network);
     if !exempt && !state.limiter.allow(ip, now) {
         state.rpc.metrics.rate_limited();
@@ -183,7 +200,8 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
         (Method::POST, p) if p.starts_with("/swarm/v1/") => {
             let headers = req.headers().clone();
             with_body(state, req, |body, _slot| async move {
-                rpc_reply(crate::swarm_api::handle(&state.rpc, &path, &headers, &body).await)
+                let r = crate::swarm_api::handle(&state.rpc, &path, &headers, &body).await;
+                signed_peer_reply(state, &headers, r)
             })
             .await
         }

@@ -184,16 +184,27 @@ impl NodeBuilder {
             Some(path) => Some(NetworkSource::load(path)?),
             None => None,
         };
-        let network = match (self.network, &source) {
-            (Some(network), _) => network,
-            (None, Some(src)) => match src.registry.clone() {
-                Some(registry) => Network::from_registry(registry),
-                // Until a registry arrives the node is a member of nothing.
-                None => Network::new(Vec::new(), 0),
-            },
-            (None, None) => Network::standalone(record.clone()),
+        let saved_path = config.data_dir.join("registries.json");
+        let membership = match (self.network, &source) {
+            (Some(network), _) => Membership::new(network),
+            (None, Some(src)) => {
+                // The newest of the network file's registry and those adopted before a
+                // restart; the others are remembered as earlier registries.
+                let mut known = network::load_saved(&saved_path, &src.key, &src.name);
+                known.extend(src.registry.clone());
+                known.sort_by_key(|r| std::cmp::Reverse(r.seq()));
+                known.dedup_by_key(|r| r.seq());
+                let mut known = known.into_iter();
+                let network = match known.next() {
+                    Some(current) => Network::with_history(current, known.collect()),
+                    // Until a registry arrives the node is a member of nothing.
+                    None => Network::new(Vec::new(), 0),
+                };
+                Membership::persistent(network, src.name.clone(), saved_path)
+            }
+            (None, None) => Membership::new(Network::standalone(record.clone())),
         };
-        let membership = Arc::new(Membership::new(network));
+        let membership = Arc::new(membership);
         let metrics = Arc::new(Metrics::default());
         let partitioned = Arc::new(AtomicBool::new(false));
         let peers = peer::PeerClient::new(
@@ -265,6 +276,7 @@ impl NodeBuilder {
 /// The network file's contents as a node uses them.
 #[derive(Debug)]
 struct NetworkSource {
+    name: String,
     key: Ed25519PublicKey,
     seeds: Vec<String>,
     registry: Option<hush_proto::registry::Registry>,
@@ -279,7 +291,7 @@ impl NetworkSource {
         let key = file.key().map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
         let registry =
             file.registry().map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        Ok(Self { key, seeds: file.seeds, registry })
+        Ok(Self { name: file.network, key, seeds: file.seeds, registry })
     }
 }
 

@@ -7,7 +7,8 @@
 //! network the snapshot is standalone: a one-node network to which every account maps.
 
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 
 use hush_proto::AccountId;
 use hush_proto::registry::Registry;
@@ -24,13 +25,13 @@ pub struct Network {
     swarm_ids: Vec<SwarmId>,
     height: u64,
     registry: Option<Registry>,
-    /// Nodes earlier registries listed and this one does not (newest first, bounded): they
-    /// may still hand off the mailboxes they held.
-    former: Vec<NodeRecord>,
+    /// Registries adopted before this one, newest first (at most [`MAX_EARLIER`]): nodes
+    /// that served an account under one of them may still hand its mailbox over.
+    earlier: Vec<Registry>,
 }
 
-/// Most former nodes remembered.
-const MAX_FORMER: usize = 1000;
+/// How many earlier registries a node remembers.
+pub const MAX_EARLIER: usize = 8;
 
 impl Network {
     /// The network a verified registry describes (its sequence number is the height).
@@ -50,7 +51,7 @@ impl Network {
         nodes.sort_by_key(|n| (n.swarm_id, n.ed25519));
         let mut swarm_ids: Vec<SwarmId> = nodes.iter().map(|n| n.swarm_id).collect();
         swarm_ids.dedup();
-        Self { nodes, swarm_ids, height, registry: None, former: Vec::new() }
+        Self { nodes, swarm_ids, height, registry: None, earlier: Vec::new() }
     }
 
     /// The one-node network of a standalone node: swarm 0, every account maps to it.
@@ -86,9 +87,35 @@ impl Network {
         self.nodes.iter().filter(|n| n.swarm_id == id).collect()
     }
 
-    /// A node an earlier registry listed and this one does not (it may hand off mailboxes).
-    pub fn former_node(&self, ed25519: &Ed25519PublicKey) -> Option<&NodeRecord> {
-        self.former.iter().find(|n| &n.ed25519 == ed25519)
+    /// The network of `registry`, remembering `earlier` ones (newest first).
+    pub fn with_history(registry: Registry, mut earlier: Vec<Registry>) -> Self {
+        earlier.truncate(MAX_EARLIER);
+        let mut net = Self::from_registry(registry);
+        net.earlier = earlier;
+        net
+    }
+
+    /// The registries adopted before this one, newest first.
+    pub fn earlier(&self) -> &[Registry] {
+        &self.earlier
+    }
+
+    /// A node an earlier registry listed and this one does not.
+    pub fn earlier_node(&self, ed25519: &Ed25519PublicKey) -> Option<&NodeRecord> {
+        if self.node(ed25519).is_some() {
+            return None;
+        }
+        self.earlier.iter().find_map(|r| r.nodes().iter().find(|n| &n.ed25519 == ed25519))
+    }
+
+    /// Whether `node` served `account` now or under one of the earlier registries: who may
+    /// hand its mailbox over.
+    pub fn served(&self, node: &Ed25519PublicKey, account: &AccountId) -> bool {
+        self.serves(node, account)
+            || self
+                .earlier
+                .iter()
+                .any(|r| r.swarm_for(account).1.iter().any(|n| &n.ed25519 == node))
     }
 
     /// Whether `account` is served by the swarm `node` belongs to.
@@ -109,12 +136,34 @@ impl Network {
 #[derive(Debug)]
 pub struct Membership {
     current: RwLock<Arc<Network>>,
+    /// The network registries must name (when the node belongs to one).
+    name: Option<String>,
+    /// Where adopted registries are saved, so a restart does not forget them.
+    saved: Option<PathBuf>,
+    /// Registries other nodes showed as proof, already verified.
+    proofs: Mutex<Vec<Registry>>,
 }
 
 impl Membership {
-    /// Starts with `network`.
+    /// Starts with `network`; registries of any name are adopted and nothing is saved.
     pub fn new(network: Network) -> Self {
-        Self { current: RwLock::new(Arc::new(network)) }
+        Self {
+            current: RwLock::new(Arc::new(network)),
+            name: None,
+            saved: None,
+            proofs: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Starts with `network` of the network `name`; adopted registries must have that name
+    /// and are saved (with the earlier ones) to `saved`.
+    pub fn persistent(network: Network, name: String, saved: PathBuf) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(network)),
+            name: Some(name),
+            saved: Some(saved),
+            proofs: Mutex::new(Vec::new()),
+        }
     }
 
     /// The current snapshot (cheap: an `Arc` clone).
@@ -128,23 +177,99 @@ impl Membership {
         *guard = Arc::new(network);
     }
 
-    /// Adopts `registry` if it is newer than the current one (or there is none yet). Returns
-    /// whether it was adopted.
+    /// Checks a registry another node shows to prove it served an account: signed by `key`,
+    /// of this network, not newer than the current registry and at most [`MAX_EARLIER`]
+    /// versions older. Verified proofs are cached.
+    pub fn check_proof(
+        &self,
+        signed: &hush_proto::registry::SignedRegistry,
+        key: &Ed25519PublicKey,
+    ) -> Option<Registry> {
+        let current = self.current().registry().map_or(0, Registry::seq);
+        let seq = signed.body.seq;
+        if seq > current || seq.saturating_add(MAX_EARLIER as u64) < current {
+            return None;
+        }
+        if self.name.as_ref().is_some_and(|n| n != &signed.body.network) {
+            return None;
+        }
+        let mut cache = self.proofs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(known) = cache.iter().find(|r| r.signed() == signed) {
+            return Some(known.clone());
+        }
+        let registry = Registry::verify(signed.clone(), key).ok()?;
+        cache.insert(0, registry.clone());
+        cache.truncate(MAX_EARLIER);
+        Some(registry)
+    }
+
+    /// A node listed by a registry some node showed as proof (and still cached).
+    pub fn proven_node(&self, ed25519: &Ed25519PublicKey) -> Option<NodeRecord> {
+        let cache = self.proofs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.iter().find_map(|r| r.nodes().iter().find(|n| &n.ed25519 == ed25519)).cloned()
+    }
+
+    /// Whether a registry some node showed as proof (and is still cached) puts `node` in
+    /// `account`'s swarm.
+    pub fn proven_served(&self, node: &Ed25519PublicKey, account: &AccountId) -> bool {
+        let cache = self.proofs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.iter().any(|r| r.swarm_for(account).1.iter().any(|n| &n.ed25519 == node))
+    }
+
+    /// The network this node belongs to (none for a standalone node).
+    pub fn network_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Adopts `registry` if it is newer than the current one (or there is none yet) and
+    /// names this node's network. Returns whether it was adopted.
     pub fn adopt(&self, registry: Registry) -> bool {
+        if self.name.as_ref().is_some_and(|name| name != registry.network()) {
+            return false;
+        }
         let mut guard = self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let newer = guard.registry.as_ref().is_none_or(|r| registry.seq() > r.seq());
         if newer {
-            let mut next = Network::from_registry(registry);
-            let listed = |n: &NodeRecord| next.node(&n.ed25519).is_some();
-            let mut former: Vec<NodeRecord> =
-                guard.nodes.iter().chain(&guard.former).filter(|n| !listed(n)).cloned().collect();
-            former.dedup_by_key(|n| n.ed25519);
-            former.truncate(MAX_FORMER);
-            next.former = former;
+            let earlier: Vec<Registry> =
+                guard.registry.iter().chain(&guard.earlier).cloned().collect();
+            let next = Network::with_history(registry, earlier);
+            if let Some(Err(e)) = self.saved.as_ref().map(|path| save(path, &next)) {
+                tracing::warn!("could not save the adopted registry: {e}");
+            }
             *guard = Arc::new(next);
         }
         newer
     }
+}
+
+/// Writes the registry and the earlier ones (signed, newest first) to `path` atomically.
+fn save(path: &Path, network: &Network) -> std::io::Result<()> {
+    let all: Vec<&hush_proto::registry::SignedRegistry> =
+        network.registry.iter().chain(&network.earlier).map(Registry::signed).collect();
+    let json = serde_json::to_vec(&all).map_err(std::io::Error::other)?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, json)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The registries saved at `path` that verify with `key` and name `network`, newest first;
+/// nothing if there is no such file. Damaged entries are skipped.
+pub fn load_saved(path: &Path, key: &Ed25519PublicKey, network: &str) -> Vec<Registry> {
+    let Ok(bytes) = std::fs::read(path) else { return Vec::new() };
+    let Ok(all) = serde_json::from_slice::<Vec<hush_proto::registry::SignedRegistry>>(&bytes)
+    else {
+        tracing::warn!("{}: not a list of registries; ignored", path.display());
+        return Vec::new();
+    };
+    let mut out: Vec<Registry> = all
+        .into_iter()
+        .filter_map(|s| Registry::verify(s, key).ok())
+        .filter(|r| r.network() == network)
+        .collect();
+    out.sort_by_key(|r| std::cmp::Reverse(r.seq()));
+    out.dedup_by_key(|r| r.seq());
+    out
 }
 
 /// z-base-32 (the alphabet oxen uses for `.snode` addresses).

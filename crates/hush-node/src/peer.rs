@@ -4,8 +4,15 @@
 //!
 //! A signed request carries three headers: `X-Hush-Node` (the sender's Ed25519 key, hex),
 //! `X-Hush-Timestamp` (ms) and `X-Hush-Signature` (base64 Ed25519 over
-//! `"hush-peer-v1\n" ‖ path ‖ "\n" ‖ timestamp ‖ "\n" ‖ body`). The receiver accepts it only
-//! from a node of its current network, within ±60 s of its clock.
+//! `"hush-peer-v1\n" ‖ receiver key (hex) ‖ "\n" ‖ path ‖ "\n" ‖ timestamp ‖ "\n" ‖ body`),
+//! so it is good for one receiver only. The receiver accepts it from a node of its current
+//! registry (hand-offs also from one an earlier registry listed), within ±60 s of its clock.
+//!
+//! The answer is signed too (`X-Hush-Signature` over `"hush-peer-answer-v1\n" ‖ the
+//! request's signature ‖ "\n" ‖ status ‖ "\n" ‖ body`), and the sender drops an answer that
+//! does not verify with the key it meant to reach. Node certificates are self-signed, so this
+//! is what keeps someone on the path from forging summaries, messages, tombstones or hand-off
+//! confirmations.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,21 +24,24 @@ use bytes::Bytes;
 use http::HeaderMap;
 use hush_sodium::ed25519::{Ed25519KeyPair, Ed25519PublicKey, Ed25519Signature};
 
-use crate::network::{Network, NodeRecord};
+use crate::network::NodeRecord;
 
 const NODE_HEADER: &str = "x-hush-node";
 const TIME_HEADER: &str = "x-hush-timestamp";
 const SIG_HEADER: &str = "x-hush-signature";
 const CONTEXT: &[u8] = b"hush-peer-v1\n";
+const ANSWER_CONTEXT: &[u8] = b"hush-peer-answer-v1\n";
 /// How far a peer's clock may be from ours.
 const CLOCK_WINDOW_MS: u64 = 60_000;
 /// Largest answer accepted from another node: a maximal retrieve (7.8 MB of data, base64
 /// inside JSON, encrypted, base64 again) stays well under it.
 pub(crate) const MAX_PEER_RESPONSE: usize = 24 << 20;
 
-fn signed_bytes(path: &str, timestamp: u64, body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(CONTEXT.len() + path.len() + 24 + body.len());
+fn signed_bytes(receiver: &Ed25519PublicKey, path: &str, timestamp: u64, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(CONTEXT.len() + 65 + path.len() + 24 + body.len());
     m.extend_from_slice(CONTEXT);
+    m.extend_from_slice(hex::encode(receiver.as_bytes()).as_bytes());
+    m.push(b'\n');
     m.extend_from_slice(path.as_bytes());
     m.push(b'\n');
     m.extend_from_slice(timestamp.to_string().as_bytes());
@@ -39,6 +49,31 @@ fn signed_bytes(path: &str, timestamp: u64, body: &[u8]) -> Vec<u8> {
     m.extend_from_slice(body);
     m
 }
+
+fn answer_bytes(request_sig: &str, status: u16, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(ANSWER_CONTEXT.len() + request_sig.len() + 8 + body.len());
+    m.extend_from_slice(ANSWER_CONTEXT);
+    m.extend_from_slice(request_sig.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(status.to_string().as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(body);
+    m
+}
+
+/// The `X-Hush-Signature` of an answer to a signed request (whose signature header was
+/// `request_sig`).
+pub(crate) fn sign_answer(
+    keys: &Ed25519KeyPair,
+    request_sig: &str,
+    status: u16,
+    body: &[u8],
+) -> String {
+    STANDARD.encode(keys.sign(&answer_bytes(request_sig, status, body)).as_bytes())
+}
+
+/// The header carrying signatures, of requests and of answers.
+pub(crate) const SIGNATURE_HEADER: &str = SIG_HEADER;
 
 /// Why a peer request failed.
 #[derive(Debug)]
@@ -108,18 +143,31 @@ impl PeerClient {
         if self.partitioned.load(Ordering::Relaxed) {
             return Err(PeerError::Partitioned);
         }
-        let sig = keys.sign(&signed_bytes(path, now_ms, &body));
+        let sig = STANDARD
+            .encode(keys.sign(&signed_bytes(&node.ed25519, path, now_ms, &body)).as_bytes());
         let resp = self
             .http
             .post(Self::url(node, path))
             .header(NODE_HEADER, hex::encode(keys.public().as_bytes()))
             .header(TIME_HEADER, now_ms.to_string())
-            .header(SIG_HEADER, STANDARD.encode(sig.as_bytes()))
+            .header(SIG_HEADER, &sig)
             .body(body)
             .send()
             .await
             .map_err(classify)?;
-        read(resp).await
+        let answer_sig = resp
+            .headers()
+            .get(SIG_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| STANDARD.decode(v).ok())
+            .and_then(|v| Ed25519Signature::from_slice(&v).ok());
+        let (status, json, body) = read(resp).await?;
+        let genuine = answer_sig
+            .is_some_and(|a| node.ed25519.verify(&answer_bytes(&sig, status, &body), &a).is_ok());
+        if !genuine {
+            return Err(PeerError::BadResponse);
+        }
+        Ok((status, json, body))
     }
 
     /// GETs `url` (a seed's registry). Unsigned, bounded like every answer.
@@ -152,26 +200,22 @@ async fn read(mut resp: reqwest::Response) -> Result<(u16, bool, Bytes), PeerErr
     Ok((status, json, Bytes::from(body)))
 }
 
-/// Checks a signed request: a known node (with `former`, also one an earlier registry
-/// listed), a fresh timestamp, a valid signature. Returns the sender, or a reason to refuse
-/// (401).
+/// Checks a signed request: a node `find` knows, a fresh timestamp, a valid signature.
+/// Returns the sender, or a reason to refuse (401).
 pub(crate) fn verify(
-    network: &Network,
+    own: &Ed25519PublicKey,
+    find: impl Fn(&Ed25519PublicKey) -> Option<NodeRecord>,
     headers: &HeaderMap,
     path: &str,
     body: &[u8],
     now_ms: u64,
-    former: bool,
 ) -> Result<NodeRecord, &'static str> {
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
     let mut key = [0u8; 32];
     hex::decode_to_slice(header(NODE_HEADER).ok_or("missing node key")?, &mut key)
         .map_err(|_| "bad node key")?;
     let key = Ed25519PublicKey::from_bytes(key);
-    let sender = network
-        .node(&key)
-        .or_else(|| former.then(|| network.former_node(&key)).flatten())
-        .ok_or("unknown node")?;
+    let sender = find(&key).ok_or("unknown node")?;
     let timestamp: u64 =
         header(TIME_HEADER).ok_or("missing timestamp")?.parse().map_err(|_| "bad timestamp")?;
     if timestamp.abs_diff(now_ms) > CLOCK_WINDOW_MS {
@@ -183,7 +227,7 @@ pub(crate) fn verify(
     let sig = Ed25519Signature::from_slice(&sig).map_err(|_| "bad signature")?;
     sender
         .ed25519
-        .verify(&signed_bytes(path, timestamp, body), &sig)
+        .verify(&signed_bytes(own, path, timestamp, body), &sig)
         .map_err(|_| "bad signature")?;
-    Ok(sender.clone())
+    Ok(sender)
 }

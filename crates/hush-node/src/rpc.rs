@@ -202,6 +202,7 @@ fn stamped(ctx: &Ctx, mut value: Map<String, Value>) -> Value {
 fn storage_error(e: &StoreError) -> Reply {
     match e {
         StoreError::AccountFull | StoreError::NodeFull => Reply::text(507, e.to_string()),
+        StoreError::Deleted => Reply::text(409, e.to_string()),
         StoreError::Closed => Reply::text(503, "Service node is not ready: shutting down"),
         other => {
             tracing::error!("storage failure: {other}");

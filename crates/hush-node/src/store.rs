@@ -49,6 +49,9 @@ pub enum StoreError {
     /// The node's storage is full.
     #[error("this node's storage is full")]
     NodeFull,
+    /// This exact message was deleted (within the last 31 days) and cannot be stored again.
+    #[error("this message was deleted and cannot be stored again")]
+    Deleted,
     /// SQLite failed.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
@@ -291,7 +294,10 @@ impl Store {
     }
 
     /// Stores a message, or reports it as already there (raising its expiry if the new one is
-    /// later). A public-outbox namespace keeps only this message.
+    /// later). A public-outbox namespace keeps only this message (the one it replaces leaves
+    /// a tombstone). A message that was deleted is refused ([`StoreError::Deleted`]): its
+    /// tombstone would delete it again on the other members, so acknowledging it would lose
+    /// it. (A new message never repeats a hash: its ciphertext is freshly randomised.)
     pub async fn store(
         &self,
         msg: NewMessage,
@@ -299,6 +305,12 @@ impl Store {
     ) -> std::result::Result<Stored, StoreError> {
         let limits = self.limits;
         self.write(move |conn| {
+            let deleted = conn
+                .prepare_cached("SELECT 1 FROM tombstones WHERE hash = ?1")?
+                .exists([msg.hash.as_str()])?;
+            if deleted {
+                return Err(StoreError::Deleted);
+            }
             let existing: Option<u64> = conn
                 .query_row(
                     "SELECT expiry FROM messages WHERE hash = ?1",
@@ -322,10 +334,19 @@ impl Store {
             if msg.namespace.is_public_outbox() {
                 // The slot's previous message goes first, so it does not count against the
                 // quota of its replacement (the savepoint restores it if the store fails).
+                let replaced: Vec<String> = conn
+                    .prepare_cached(
+                        "SELECT hash FROM messages WHERE account = ?1 AND namespace = ?2",
+                    )?
+                    .query_map(params![&msg.account.as_bytes()[..], msg.namespace.0], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
                 conn.execute(
                     "DELETE FROM messages WHERE account = ?1 AND namespace = ?2",
                     params![&msg.account.as_bytes()[..], msg.namespace.0],
                 )?;
+                for old in &replaced {
+                    tombstone(conn, old, &msg.account, msg.namespace.0, now)?;
+                }
             }
             let size = msg.data.len() as u64;
             let account_bytes: u64 = conn
@@ -632,16 +653,15 @@ impl Store {
         .await
     }
 
-    /// Deletes messages that expired at or before `now`; returns how many.
-    /// Expired messages leave tombstones, so that a copy with a longer expiry on a node that
-    /// missed an `expire` cannot bring them back; old tombstones are purged.
+    /// Deletes messages that expired at or before `now`, and tombstones past their time;
+    /// returns how many messages went.
+    ///
+    /// Expiry leaves no tombstone: an expired copy can never come back (no node offers or
+    /// accepts a message past its expiry), and a copy whose expiry another member extended
+    /// must win over the one that missed the extension — a tombstone here would delete the
+    /// extended copies everywhere.
     pub async fn sweep_expired(&self, now: u64) -> std::result::Result<usize, StoreError> {
         self.write(move |conn| {
-            conn.execute(
-                "INSERT OR IGNORE INTO tombstones (hash, account, namespace, until)
-                 SELECT hash, account, namespace, ?2 FROM messages WHERE expiry <= ?1",
-                params![now, now.saturating_add(TOMBSTONE_RETENTION_MS)],
-            )?;
             let swept = conn.execute("DELETE FROM messages WHERE expiry <= ?1", [now])?;
             conn.execute("DELETE FROM tombstones WHERE until <= ?1", [now])?;
             Ok(swept)
@@ -753,7 +773,11 @@ impl Store {
             let mut added = 0;
             for m in messages {
                 let hash = MessageHash::compute(&account, Namespace(namespace), &m.data);
-                if hash.as_str() != m.hash || m.namespace != namespace || m.expiry <= now {
+                // Nothing expired, and nothing a client could not have stored (30 days at most,
+                // from a timestamp at most a little ahead of now).
+                let too_far = m.expiry > now.saturating_add(MAX_MERGED_LIFETIME_MS);
+                if hash.as_str() != m.hash || m.namespace != namespace || m.expiry <= now || too_far
+                {
                     continue;
                 }
                 let known: bool = conn
@@ -801,6 +825,103 @@ impl Store {
         .await
     }
 
+    /// Per account with revoked subaccounts: `(account, count, XOR of the tokens' first 8
+    /// bytes)`, for catch-up to compare.
+    pub async fn revocation_summary(
+        &self,
+    ) -> std::result::Result<Vec<(Vec<u8>, u64, i64)>, StoreError> {
+        self.read(|conn| {
+            let mut out: Vec<(Vec<u8>, u64, i64)> = Vec::new();
+            let mut stmt = conn.prepare_cached(
+                "SELECT account, token FROM revoked_subaccounts ORDER BY account",
+            )?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            for row in rows {
+                let (account, token) = row?;
+                let mut head = [0u8; 8];
+                let n = token.len().min(8);
+                head[..n].copy_from_slice(&token[..n]);
+                let key = i64::from_le_bytes(head);
+                match out.last_mut() {
+                    Some(last) if last.0 == account => {
+                        last.1 += 1;
+                        last.2 ^= key;
+                    }
+                    _ => out.push((account, 1, key)),
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// The account's revoked subaccount tokens with when they were revoked.
+    pub async fn revocations(
+        &self,
+        account: AccountId,
+    ) -> std::result::Result<Vec<(Vec<u8>, u64)>, StoreError> {
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT token, revoked_at FROM revoked_subaccounts WHERE account = ?1",
+            )?
+            .query_map([&account.as_bytes()[..]], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+        })
+        .await
+    }
+
+    /// Adds revocations another node has (a revocation wins over a missing one: failing
+    /// closed); keeps the later time of a revocation both have.
+    pub async fn merge_revocations(
+        &self,
+        account: AccountId,
+        tokens: Vec<([u8; 36], u64)>,
+    ) -> std::result::Result<(), StoreError> {
+        self.write(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "INSERT INTO revoked_subaccounts (account, token, revoked_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account, token)
+                 DO UPDATE SET revoked_at = max(revoked_at, excluded.revoked_at)",
+            )?;
+            for (t, at) in &tokens {
+                stmt.execute(params![&account.as_bytes()[..], &t[..], at])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Forgets the account's revocations `tokens` (after handing them to its new swarm).
+    pub async fn drop_revocations(
+        &self,
+        account: AccountId,
+        tokens: Vec<Vec<u8>>,
+    ) -> std::result::Result<(), StoreError> {
+        self.write(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "DELETE FROM revoked_subaccounts WHERE account = ?1 AND token = ?2",
+            )?;
+            for t in &tokens {
+                stmt.execute(params![&account.as_bytes()[..], t])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Every `(account, namespace)` that has tombstones.
+    pub async fn tombstone_mailboxes(
+        &self,
+    ) -> std::result::Result<Vec<(Vec<u8>, i16)>, StoreError> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT DISTINCT account, namespace FROM tombstones")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .await
+    }
+
     /// Messages and bytes stored on the node.
     pub async fn usage(&self) -> std::result::Result<(u64, u64), StoreError> {
         self.read(|conn| {
@@ -811,6 +932,10 @@ impl Store {
         .await
     }
 }
+
+/// The latest expiry a merged message may have, from now: the 30-day maximum TTL plus a
+/// day for clock differences.
+const MAX_MERGED_LIFETIME_MS: u64 = 31 * 24 * 3600 * 1000;
 
 /// How long a tombstone outlives its deletion: longer than any copy of the message can live
 /// (30 days at most), with a day of margin.

@@ -1,15 +1,17 @@
-//! The node-to-node endpoints (all `POST`, all signed by the sending node; see `peer.rs`):
+//! The node-to-node endpoints (all `POST`, all signed by the sending node, all answers
+//! signed by this one; see `peer.rs`):
 //!
 //! | path | from | what |
 //! |---|---|---|
-//! | `/swarm/v1/apply` | a member of the account's swarm | apply a replicated [`Op`], answer this node's signed result |
-//! | `/swarm/v1/summary` | a swarm peer | the `(account, namespace, count, digest)` of every mailbox the peer serves |
-//! | `/swarm/v1/mailbox` | a swarm peer | the hashes and tombstones of one mailbox |
-//! | `/swarm/v1/fetch` | a swarm peer | messages by hash |
-//! | `/swarm/v1/handoff` | any node of the network | messages and tombstones of a mailbox this node now serves |
+//! | `/swarm/v1/apply` | a member of the account's swarm (this node too) | apply a replicated [`Op`], answer this node's signed result |
+//! | `/swarm/v1/summary` | any node of the registry | `(account, namespace, count, digest)` of the mailboxes the caller serves, and `(account, count, digest)` of their revoked subaccounts |
+//! | `/swarm/v1/mailbox` | a node serving the account | the hashes of its live messages and its tombstones |
+//! | `/swarm/v1/fetch` | a node serving the account | messages by hash |
+//! | `/swarm/v1/revocations` | a node serving the account (this node too) | its revoked subaccount tokens |
+//! | `/swarm/v1/handoff` | a node that served the account under this, a remembered, or a proven earlier registry | messages, tombstones and revocations of a mailbox this node now serves |
 //!
 //! and the registry: `GET /network/v1/registry` (the registry this node uses) and
-//! `POST /network/v1/registry` (offer a newer signed registry).
+//! `POST /network/v1/registry` (offer a newer signed registry of this network).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -27,6 +29,11 @@ use crate::store::StoredMessage;
 pub(crate) const MAX_FETCH: usize = 200;
 /// Most messages one `handoff` may carry.
 pub(crate) const MAX_HANDOFF: usize = 200;
+/// Most message bytes (base64) one `handoff` carries: a node in a network accepts requests
+/// of at least twice this (see `NodeConfig::validate`).
+pub(crate) const MAX_HANDOFF_BYTES: usize = 4 << 20;
+/// Most tombstones one `handoff` may carry.
+pub(crate) const MAX_HANDOFF_TOMBSTONES: usize = 5_000;
 
 /// A message as nodes exchange it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -90,14 +97,51 @@ pub(crate) struct FetchRequest {
     pub(crate) hashes: Vec<String>,
 }
 
-/// A mailbox handed to its new swarm.
-#[derive(Debug, Serialize, Deserialize)]
+/// A mailbox handed to its new swarm (and, in any one of them, the account's revoked
+/// subaccount tokens).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Handoff {
     pub(crate) account: String,
     pub(crate) namespace: i16,
     pub(crate) messages: Vec<WireMessage>,
     pub(crate) tombstones: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) revocations: Vec<Revocation>,
+    /// An earlier registry under which the sender served the account, for receivers that
+    /// do not remember it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) proof: Option<hush_proto::registry::SignedRegistry>,
+}
+
+/// Where mailboxes are handed over.
+pub(crate) const HANDOFF_PATH: &str = "/swarm/v1/handoff";
+
+/// A revoked subaccount token (hex) and when it was revoked (ms).
+pub(crate) type Revocation = (String, u64);
+
+/// Most revocations one account keeps (and one hand-off or answer carries).
+pub(crate) const MAX_REVOCATIONS: usize = 50;
+
+/// `{account}` → the account's revocations.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RevocationsRequest {
+    pub(crate) account: String,
+}
+
+/// Parses revocations from another node; `None` if any is malformed or there are too many.
+pub(crate) fn parse_revocations(list: &[Revocation]) -> Option<Vec<([u8; 36], u64)>> {
+    if list.len() > MAX_REVOCATIONS {
+        return None;
+    }
+    list.iter()
+        .map(|(hex_token, at)| {
+            let mut t = [0u8; 36];
+            hex::decode_to_slice(hex_token, &mut t).ok()?;
+            Some((t, *at))
+        })
+        .collect()
 }
 
 /// One mailbox in a summary: `[account hex, namespace, messages, digest]`.
@@ -120,20 +164,46 @@ pub(crate) async fn handle(ctx: &Ctx, path: &str, headers: &http::HeaderMap, bod
     if ctx.partitioned.load(std::sync::atomic::Ordering::Relaxed) {
         return text(503, "partitioned");
     }
+    // A hand-off may come from a node no longer in the registry, and may carry a registry
+    // proving that its sender served the account (a node that joined later knows no earlier
+    // registry of its own).
+    let handoff_req = if path == HANDOFF_PATH {
+        match serde_json::from_slice::<Handoff>(body) {
+            Ok(h) => Some(h),
+            Err(_) => return text(400, "invalid handoff"),
+        }
+    } else {
+        None
+    };
+    let proof = match (handoff_req.as_ref().and_then(|h| h.proof.as_ref()), ctx.network_key) {
+        (Some(p), Some(key)) => match ctx.membership.check_proof(p, &key) {
+            Some(r) => Some(r),
+            None => return text(403, "the registry offered as proof is not valid here"),
+        },
+        _ => None,
+    };
     let network = ctx.membership.current();
-    // A node taken out of the network may still hand off what it held.
-    let former = path == "/swarm/v1/handoff";
-    let sender = match crate::peer::verify(&network, headers, path, body, rpc::now(ctx), former) {
+    let find = |key: &hush_sodium::ed25519::Ed25519PublicKey| {
+        network
+            .node(key)
+            .or_else(|| handoff_req.as_ref().and_then(|_| network.earlier_node(key)))
+            .or_else(|| proof.as_ref().and_then(|r| r.nodes().iter().find(|n| &n.ed25519 == key)))
+            .cloned()
+            .or_else(|| handoff_req.as_ref().and_then(|_| ctx.membership.proven_node(key)))
+    };
+    let own = ctx.identity.ed25519.public();
+    let sender = match crate::peer::verify(own, find, headers, path, body, rpc::now(ctx)) {
         Ok(sender) => sender,
         Err(reason) => return text(401, reason),
     };
     drop(network);
-    let result = match path {
-        apply::APPLY_PATH => apply_op(ctx, &sender, body).await,
-        "/swarm/v1/summary" => summary(ctx, &sender).await,
-        "/swarm/v1/mailbox" => mailbox(ctx, &sender, body).await,
-        "/swarm/v1/fetch" => fetch(ctx, &sender, body).await,
-        "/swarm/v1/handoff" => handoff(ctx, body).await,
+    let result = match (path, handoff_req) {
+        (apply::APPLY_PATH, _) => apply_op(ctx, &sender, body).await,
+        ("/swarm/v1/summary", _) => summary(ctx, &sender).await,
+        ("/swarm/v1/mailbox", _) => mailbox(ctx, &sender, body).await,
+        ("/swarm/v1/fetch", _) => fetch(ctx, &sender, body).await,
+        ("/swarm/v1/revocations", _) => revocations(ctx, &sender, body).await,
+        (HANDOFF_PATH, Some(h)) => handoff(ctx, &sender, h, proof.as_ref()).await,
         _ => Err(text(404, "no such swarm endpoint")),
     };
     result.unwrap_or_else(|reply| reply)
@@ -159,8 +229,25 @@ async fn apply_op(ctx: &Ctx, sender: &NodeRecord, body: &[u8]) -> Result<Reply, 
     Ok(json_reply(json!({ "result": result })))
 }
 
+async fn revocations(ctx: &Ctx, sender: &NodeRecord, body: &[u8]) -> Result<Reply, Reply> {
+    let req: RevocationsRequest =
+        serde_json::from_slice(body).map_err(|_| text(400, "invalid request"))?;
+    let id = account(&req.account)?;
+    both_serve(ctx, sender, &id)?;
+    let tokens: Vec<Revocation> = ctx
+        .store
+        .revocations(id)
+        .await
+        .map_err(|_| text(500, "store error"))?
+        .into_iter()
+        .map(|(t, at)| (hex::encode(t), at))
+        .collect();
+    Ok(json_reply(json!({ "tokens": tokens })))
+}
+
 async fn summary(ctx: &Ctx, sender: &NodeRecord) -> Result<Reply, Reply> {
     let all = ctx.store.summary().await.map_err(|_| text(500, "store error"))?;
+    let revoked = ctx.store.revocation_summary().await.map_err(|_| text(500, "store error"))?;
     let network = ctx.membership.current();
     let entries: Vec<SummaryEntry> = all
         .into_iter()
@@ -171,7 +258,14 @@ async fn summary(ctx: &Ctx, sender: &NodeRecord) -> Result<Reply, Reply> {
                 .then(|| (id.to_hex(), m.namespace, m.messages, m.digest))
         })
         .collect();
-    Ok(json_reply(json!({ "mailboxes": entries })))
+    let revocations: Vec<(String, u64, i64)> = revoked
+        .into_iter()
+        .filter_map(|(account, count, digest)| {
+            let id = AccountId::from_slice(&account).ok()?;
+            network.serves(&sender.ed25519, &id).then(|| (id.to_hex(), count, digest))
+        })
+        .collect();
+    Ok(json_reply(json!({ "mailboxes": entries, "revocations": revocations })))
 }
 
 async fn mailbox(ctx: &Ctx, sender: &NodeRecord, body: &[u8]) -> Result<Reply, Reply> {
@@ -208,14 +302,36 @@ async fn fetch(ctx: &Ctx, sender: &NodeRecord, body: &[u8]) -> Result<Reply, Rep
     Ok(json_reply(json!({ "messages": wire })))
 }
 
-async fn handoff(ctx: &Ctx, body: &[u8]) -> Result<Reply, Reply> {
-    let h: Handoff = serde_json::from_slice(body).map_err(|_| text(400, "invalid handoff"))?;
-    if h.messages.len() > MAX_HANDOFF {
-        return Err(text(400, "too many messages"));
+async fn handoff(
+    ctx: &Ctx,
+    sender: &NodeRecord,
+    h: Handoff,
+    proof: Option<&Registry>,
+) -> Result<Reply, Reply> {
+    if h.messages.len() > MAX_HANDOFF || h.tombstones.len() > MAX_HANDOFF_TOMBSTONES {
+        return Err(text(400, "too many messages or tombstones"));
     }
     let id = account(&h.account)?;
-    if !ctx.membership.current().serves(ctx.identity.ed25519.public(), &id) {
+    let network = ctx.membership.current();
+    if !network.serves(ctx.identity.ed25519.public(), &id) {
         return Err(text(421, "not a member of this account's swarm"));
+    }
+    // Only a node that held this mailbox (under this, a remembered or a proven earlier
+    // registry) hands it over.
+    let served_in_proof = proof
+        .is_some_and(|r| r.swarm_for(&id).1.iter().any(|n| n.ed25519 == sender.ed25519))
+        || ctx.membership.proven_served(&sender.ed25519, &id);
+    if !network.served(&sender.ed25519, &id) && !served_in_proof {
+        return Err(text(403, "the sender never served this account"));
+    }
+    drop(network);
+    if h.tombstones.iter().any(|t| hush_proto::message_hash::MessageHash::parse(t).is_err()) {
+        return Err(text(400, "invalid tombstone"));
+    }
+    let revocations =
+        parse_revocations(&h.revocations).ok_or_else(|| text(400, "invalid revocations"))?;
+    if !revocations.is_empty() {
+        ctx.store.merge_revocations(id, revocations).await.map_err(|_| text(500, "store error"))?;
     }
     let messages: Vec<StoredMessage> =
         h.messages.into_iter().filter_map(WireMessage::into_stored).collect();
@@ -244,6 +360,9 @@ pub(crate) fn offer_registry(ctx: &Ctx, body: &[u8]) -> Reply {
         return text(404, "this node is not part of a network");
     };
     match Registry::parse(body, &key) {
+        Ok(registry) if ctx.membership.network_name().is_some_and(|n| n != registry.network()) => {
+            text(400, "a registry of another network")
+        }
         Ok(registry) => {
             let seq = registry.seq();
             let adopted = ctx.membership.adopt(registry);

@@ -12,19 +12,20 @@
 //! And, when the node belongs to a network, [`poll_registry`] fetches newer registries from
 //! the seeds.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use hush_proto::AccountId;
-use hush_proto::registry::Registry;
+use hush_proto::registry::{Registry, SignedRegistry};
 use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::network::NodeRecord;
 use crate::rpc::{self, Ctx};
 use crate::swarm_api::{
-    FetchRequest, Handoff, MAX_FETCH, MAX_HANDOFF, MailboxContents, MailboxRequest, SummaryEntry,
-    WireMessage,
+    FetchRequest, HANDOFF_PATH, Handoff, MAX_FETCH, MAX_HANDOFF, MAX_HANDOFF_BYTES,
+    MAX_HANDOFF_TOMBSTONES, MailboxContents, MailboxRequest, Revocation, RevocationsRequest,
+    SummaryEntry, WireMessage, parse_revocations,
 };
 
 /// Runs catch-up and hand-off every `interval` until shutdown.
@@ -57,6 +58,43 @@ async fn ask(
     }
 }
 
+/// Hands `handoff` to `member`: without a proof first; if the member does not know this node
+/// (401) or that it served the account (403), again with `proof`, the earlier registry that
+/// says so.
+async fn give(
+    ctx: &Ctx,
+    member: &NodeRecord,
+    mut handoff: Handoff,
+    proof: Option<&SignedRegistry>,
+) -> bool {
+    for attempt in 0..2 {
+        let Ok(body) = serde_json::to_vec(&handoff) else { return false };
+        let answer = ctx
+            .peers
+            .post_signed(&ctx.identity.ed25519, member, HANDOFF_PATH, body, rpc::now(ctx))
+            .await;
+        match answer {
+            Ok((200, ..)) => return true,
+            Ok((401 | 403, ..)) if attempt == 0 && proof.is_some() => {
+                handoff.proof = proof.cloned();
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The newest earlier registry under which this node served `account`.
+fn proof_for(ctx: &Ctx, account: &AccountId) -> Option<SignedRegistry> {
+    let network = ctx.membership.current();
+    let me = ctx.identity.ed25519.public();
+    network
+        .earlier()
+        .iter()
+        .find(|r| r.swarm_for(account).1.iter().any(|n| &n.ed25519 == me))
+        .map(|r| r.signed().clone())
+}
+
 /// One catch-up round with every peer of this node's swarm.
 pub(crate) async fn catch_up(ctx: &Ctx) {
     let network = ctx.membership.current();
@@ -78,10 +116,18 @@ async fn catch_up_with(ctx: &Ctx, peer: &NodeRecord) -> Result<(), &'static str>
     let theirs: Vec<SummaryEntry> =
         serde_json::from_value(answer.get("mailboxes").cloned().unwrap_or_default())
             .map_err(|_| "summary")?;
-    let theirs: BTreeMap<(String, i16), (u64, i64)> =
-        theirs.into_iter().map(|(a, ns, n, d)| ((a, ns), (n, d))).collect();
+    let their_revocations: Vec<(String, u64, i64)> =
+        serde_json::from_value(answer.get("revocations").cloned().unwrap_or_default())
+            .map_err(|_| "summary")?;
     let network = ctx.membership.current();
     let me = *ctx.identity.ed25519.public();
+    // Only mailboxes both of us serve: a peer cannot make this node take in anyone else's.
+    let both = |id: &AccountId| network.serves(&me, id) && network.serves(&peer.ed25519, id);
+    let theirs: BTreeMap<(String, i16), (u64, i64)> = theirs
+        .into_iter()
+        .filter(|(a, ..)| AccountId::parse(a).is_ok_and(|id| both(&id)))
+        .map(|(a, ns, n, d)| ((a, ns), (n, d)))
+        .collect();
     let ours: BTreeMap<(String, i16), (u64, i64)> = ctx
         .store
         .summary()
@@ -90,17 +136,52 @@ async fn catch_up_with(ctx: &Ctx, peer: &NodeRecord) -> Result<(), &'static str>
         .into_iter()
         .filter_map(|m| {
             let id = AccountId::from_slice(&m.account).ok()?;
-            network.serves(&me, &id).then(|| ((id.to_hex(), m.namespace), (m.messages, m.digest)))
+            both(&id).then(|| ((id.to_hex(), m.namespace), (m.messages, m.digest)))
         })
         .collect();
     drop(network);
     let mut differing: Vec<&(String, i16)> =
         theirs.iter().filter(|(k, v)| ours.get(k) != Some(v)).map(|(k, _)| k).collect();
     differing.extend(ours.keys().filter(|k| !theirs.contains_key(k)));
+    // One mailbox failing (say, the peer moved to a newer registry meanwhile) does not stop
+    // the others.
+    let mut failed = None;
     for (account, namespace) in differing {
-        sync_mailbox(ctx, peer, account, *namespace).await?;
+        if let Err(reason) = sync_mailbox(ctx, peer, account, *namespace).await {
+            failed = Some(reason);
+        }
     }
-    Ok(())
+    // Revoked subaccounts: pull the peer's where its set differs from ours.
+    let ours: BTreeMap<String, (u64, i64)> = ctx
+        .store
+        .revocation_summary()
+        .await
+        .map_err(|_| "local revocations")?
+        .into_iter()
+        .filter_map(|(a, n, d)| Some((AccountId::from_slice(&a).ok()?.to_hex(), (n, d))))
+        .collect();
+    let network = ctx.membership.current();
+    for (account, count, digest) in their_revocations {
+        let Ok(id) = AccountId::parse(&account) else { continue };
+        let shared = network.serves(&me, &id) && network.serves(&peer.ed25519, &id);
+        if !shared || ours.get(&account) == Some(&(count, digest)) {
+            continue;
+        }
+        if let Err(reason) = sync_revocations(ctx, peer, id).await {
+            failed = Some(reason);
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+async fn sync_revocations(ctx: &Ctx, peer: &NodeRecord, id: AccountId) -> Result<(), &'static str> {
+    let req = RevocationsRequest { account: id.to_hex() };
+    let answer = ask(ctx, peer, "/swarm/v1/revocations", &req).await.ok_or("revocations")?;
+    let tokens: Vec<Revocation> =
+        serde_json::from_value(answer.get("tokens").cloned().unwrap_or_default())
+            .map_err(|_| "revocations")?;
+    let tokens = parse_revocations(&tokens).ok_or("revocations")?;
+    ctx.store.merge_revocations(id, tokens).await.map_err(|_| "merge revocations")
 }
 
 async fn sync_mailbox(
@@ -116,6 +197,8 @@ async fn sync_mailbox(
             .map_err(|_| "mailbox")?;
     let now = rpc::now(ctx);
     let (have, tombs) = ctx.store.mailbox(id, namespace, now).await.map_err(|_| "local mailbox")?;
+    let mut contents = contents;
+    contents.tombstones.retain(|t| hush_proto::message_hash::MessageHash::parse(t).is_ok());
     let known: HashSet<&String> = have.iter().chain(tombs.iter()).collect();
     let missing: Vec<String> =
         contents.hashes.iter().filter(|h| !known.contains(h)).cloned().collect();
@@ -139,9 +222,12 @@ async fn sync_mailbox(
     Ok(())
 }
 
-/// Hands every mailbox this node no longer serves to its new swarm.
+/// Hands every mailbox this node no longer serves to its new swarm, including mailboxes
+/// that hold only tombstones (so that the new swarm also knows what was deleted).
 pub(crate) async fn hand_off(ctx: &Ctx) {
     let Ok(summary) = ctx.store.summary().await else { return };
+    let Ok(tombstoned) = ctx.store.tombstone_mailboxes().await else { return };
+    let Ok(revoked) = ctx.store.revocation_summary().await else { return };
     let network = ctx.membership.current();
     let me = *ctx.identity.ed25519.public();
     if network.registry().is_none() || network.nodes().is_empty() {
@@ -149,13 +235,24 @@ pub(crate) async fn hand_off(ctx: &Ctx) {
         // A node missing from a registry was taken out of the network: it hands off all.
         return;
     }
-    let foreign: Vec<(AccountId, i16, Vec<NodeRecord>)> = summary
+    let mailboxes: BTreeSet<(Vec<u8>, i16)> =
+        summary.into_iter().map(|m| (m.account, m.namespace)).chain(tombstoned).collect();
+    let foreign: Vec<(AccountId, i16, Vec<NodeRecord>)> = mailboxes
         .into_iter()
-        .filter_map(|m| {
-            let id = AccountId::from_slice(&m.account).ok()?;
+        .filter_map(|(account, namespace)| {
+            let id = AccountId::from_slice(&account).ok()?;
             let (_, members) = network.swarm_for(&id);
             (!members.is_empty() && !members.iter().any(|n| n.ed25519 == me))
-                .then(|| (id, m.namespace, members.into_iter().cloned().collect()))
+                .then(|| (id, namespace, members.into_iter().cloned().collect()))
+        })
+        .collect();
+    let revoked: Vec<(AccountId, Vec<NodeRecord>)> = revoked
+        .into_iter()
+        .filter_map(|(account, ..)| {
+            let id = AccountId::from_slice(&account).ok()?;
+            let (_, members) = network.swarm_for(&id);
+            (!members.is_empty() && !members.iter().any(|n| n.ed25519 == me))
+                .then(|| (id, members.into_iter().cloned().collect()))
         })
         .collect();
     drop(network);
@@ -164,8 +261,45 @@ pub(crate) async fn hand_off(ctx: &Ctx) {
             tracing::debug!(reason, "hand-off postponed");
         }
     }
+    for (id, members) in revoked {
+        if let Err(reason) = hand_off_revocations(ctx, id, &members).await {
+            tracing::debug!(reason, "hand-off of revocations postponed");
+        }
+    }
 }
 
+/// Sends an account's revocations to its new swarm; forgets them once a majority took them.
+async fn hand_off_revocations(
+    ctx: &Ctx,
+    id: AccountId,
+    members: &[NodeRecord],
+) -> Result<(), &'static str> {
+    let tokens = ctx.store.revocations(id).await.map_err(|_| "revocations")?;
+    let handoff = Handoff {
+        account: id.to_hex(),
+        namespace: 0,
+        messages: Vec::new(),
+        tombstones: Vec::new(),
+        revocations: tokens.iter().map(|(t, at)| (hex::encode(t), *at)).collect(),
+        proof: None,
+    };
+    let proof = proof_for(ctx, &id);
+    let mut confirmed = 0;
+    for member in members {
+        if give(ctx, member, handoff.clone(), proof.as_ref()).await {
+            confirmed += 1;
+        }
+    }
+    if confirmed * 2 <= members.len() {
+        return Err("no majority of the new swarm took the revocations");
+    }
+    let tokens = tokens.into_iter().map(|(t, _)| t).collect();
+    ctx.store.drop_revocations(id, tokens).await.map_err(|_| "drop revocations")
+}
+
+/// Sends one mailbox to every member of its new swarm — tombstones first, then the messages
+/// 200 at a time, split further so no request carries more than [`MAX_HANDOFF_BYTES`] — and
+/// drops exactly what was sent once a majority of the members took all of it.
 async fn hand_off_mailbox(
     ctx: &Ctx,
     id: AccountId,
@@ -175,33 +309,72 @@ async fn hand_off_mailbox(
     let now = rpc::now(ctx);
     let (hashes, tombstones) =
         ctx.store.mailbox(id, namespace, now).await.map_err(|_| "mailbox")?;
-    let messages = ctx.store.fetch(id, hashes, now).await.map_err(|_| "fetch")?;
-    let handed: Vec<String> = messages.iter().map(|m| m.hash.clone()).collect();
-    let wire: Vec<WireMessage> = messages.iter().map(WireMessage::from_stored).collect();
-    let mut confirmed = 0usize;
-    for member in members {
-        let mut ok = true;
-        let chunks: Vec<&[WireMessage]> =
-            if wire.is_empty() { vec![&[]] } else { wire.chunks(MAX_HANDOFF).collect() };
-        for (i, chunk) in chunks.into_iter().enumerate() {
+    let mut took_all = vec![true; members.len()];
+    let majority_left =
+        |took_all: &[bool]| took_all.iter().filter(|ok| **ok).count() * 2 > members.len();
+    let proof = proof_for(ctx, &id);
+    let send = async |took_all: &mut Vec<bool>, handoff: Handoff| {
+        for (member, ok) in members.iter().zip(took_all.iter_mut()) {
+            if *ok && !give(ctx, member, handoff.clone(), proof.as_ref()).await {
+                *ok = false;
+            }
+        }
+    };
+    for chunk in tombstones.chunks(MAX_HANDOFF_TOMBSTONES) {
+        let handoff = Handoff {
+            account: id.to_hex(),
+            namespace,
+            messages: Vec::new(),
+            tombstones: chunk.to_vec(),
+            revocations: Vec::new(),
+            proof: None,
+        };
+        send(&mut took_all, handoff).await;
+        if !majority_left(&took_all) {
+            return Err("no majority of the new swarm took the tombstones");
+        }
+    }
+    let mut handed = Vec::with_capacity(hashes.len());
+    for batch in hashes.chunks(MAX_HANDOFF) {
+        let messages = ctx.store.fetch(id, batch.to_vec(), now).await.map_err(|_| "fetch")?;
+        let mut part: Vec<WireMessage> = Vec::new();
+        let mut bytes = 0;
+        for m in &messages {
+            let wire = WireMessage::from_stored(m);
+            let size = wire.data.len() + 256;
+            if !part.is_empty() && bytes + size > MAX_HANDOFF_BYTES {
+                let messages = std::mem::take(&mut part);
+                let handoff = Handoff {
+                    account: id.to_hex(),
+                    namespace,
+                    messages,
+                    tombstones: Vec::new(),
+                    revocations: Vec::new(),
+                    proof: None,
+                };
+                send(&mut took_all, handoff).await;
+                bytes = 0;
+            }
+            part.push(wire);
+            bytes += size;
+        }
+        if !part.is_empty() {
             let handoff = Handoff {
                 account: id.to_hex(),
                 namespace,
-                messages: chunk.to_vec(),
-                tombstones: if i == 0 { tombstones.clone() } else { Vec::new() },
+                messages: part,
+                tombstones: Vec::new(),
+                revocations: Vec::new(),
+                proof: None,
             };
-            if ask(ctx, member, "/swarm/v1/handoff", &handoff).await.is_none() {
-                ok = false;
-                break;
-            }
+            send(&mut took_all, handoff).await;
         }
-        if ok {
-            confirmed += 1;
+        if !majority_left(&took_all) {
+            return Err("no majority of the new swarm took the messages");
         }
+        handed.extend(messages.into_iter().map(|m| m.hash));
     }
-    if confirmed * 2 <= members.len() {
-        return Err("no majority of the new swarm confirmed");
-    }
+    let confirmed = took_all.iter().filter(|ok| **ok).count();
     ctx.store.drop_handed_off(id, namespace, handed, tombstones).await.map_err(|_| "drop")?;
     tracing::debug!(confirmed, "mailbox handed off to its new swarm");
     Ok(())
@@ -244,7 +417,7 @@ pub(crate) async fn poll_registry(
 async fn poll_seed(ctx: &Ctx, key: &hush_sodium::ed25519::Ed25519PublicKey, seed: &str) -> bool {
     let url = format!("{}/network/v1/registry", seed.trim_end_matches('/'));
     let Ok((200, body)) = ctx.peers.get(&url).await else { return false };
-    let Ok(signed) = serde_json::from_slice::<hush_proto::registry::SignedRegistry>(&body) else {
+    let Ok(signed) = serde_json::from_slice::<SignedRegistry>(&body) else {
         tracing::warn!("a seed served something that is not a registry");
         return false;
     };

@@ -27,6 +27,7 @@ pub struct TestnetBuilder {
     sync_interval: Duration,
     registry_poll_interval: Duration,
     relay_timeout: Duration,
+    expiry_sweep_interval: Duration,
 }
 
 impl TestnetBuilder {
@@ -60,6 +61,12 @@ impl TestnetBuilder {
     /// uses 60 s]. Registries the network itself changes reach running nodes at once.
     pub fn registry_poll_interval(mut self, interval: Duration) -> Self {
         self.registry_poll_interval = interval;
+        self
+    }
+
+    /// How often nodes delete expired messages [default: 1 s; a production node uses 60 s].
+    pub fn expiry_sweep_interval(mut self, interval: Duration) -> Self {
+        self.expiry_sweep_interval = interval;
         self
     }
 
@@ -126,7 +133,14 @@ impl TestnetBuilder {
             };
             let port = local_port(&listener)?;
             let entry = RegistryNode { https_port: port, ..probe };
-            slots.push(Slot { dir: node_dir, port, entry, handle: None, retired: false });
+            slots.push(Slot {
+                dir: node_dir,
+                port,
+                entry,
+                handle: None,
+                reserved: None,
+                retired: false,
+            });
             listeners.push(listener);
         }
         let mut net = Testnet {
@@ -146,6 +160,7 @@ impl TestnetBuilder {
             sync_interval: self.sync_interval,
             registry_poll_interval: self.registry_poll_interval,
             relay_timeout: self.relay_timeout,
+            expiry_sweep_interval: self.expiry_sweep_interval,
         };
         // Same nodes at the same addresses: keep the registry (and its sequence number).
         let entries = net.registry_entries();
@@ -179,6 +194,10 @@ struct Slot {
     port: u16,
     entry: RegistryNode,
     handle: Option<NodeHandle>,
+    /// While the node is down: a socket bound (not listening) to its port, so no other
+    /// program takes the port before the restart. Connections to it are refused, as to a
+    /// dead node.
+    reserved: Option<tokio::net::TcpSocket>,
     /// Taken out of the registry (it may still run, handing off its mailboxes).
     retired: bool,
 }
@@ -200,6 +219,7 @@ pub struct Testnet {
     sync_interval: Duration,
     registry_poll_interval: Duration,
     relay_timeout: Duration,
+    expiry_sweep_interval: Duration,
 }
 
 impl Testnet {
@@ -212,6 +232,7 @@ impl Testnet {
             sync_interval: Duration::from_millis(300),
             registry_poll_interval: Duration::from_secs(2),
             relay_timeout: Duration::from_secs(10),
+            expiry_sweep_interval: Duration::from_secs(1),
         }
     }
 
@@ -294,15 +315,19 @@ impl Testnet {
     /// Crashes node `i`: connections and work in flight are cut, nothing beyond what was
     /// committed survives. Its folder and port are kept for [`Testnet::restart`].
     pub async fn kill(&mut self, i: usize) -> Result<()> {
-        let handle = self.slot_mut(i)?.handle.take().ok_or(Error::NotRunning(i))?;
+        let slot = self.slot_mut(i)?;
+        let handle = slot.handle.take().ok_or(Error::NotRunning(i))?;
         handle.kill().await;
+        slot.reserved = reserve(slot.port);
         Ok(())
     }
 
     /// Stops node `i` gracefully (requests in flight finish, the database closes cleanly).
     pub async fn stop(&mut self, i: usize) -> Result<()> {
-        let handle = self.slot_mut(i)?.handle.take().ok_or(Error::NotRunning(i))?;
+        let slot = self.slot_mut(i)?;
+        let handle = slot.handle.take().ok_or(Error::NotRunning(i))?;
         handle.shutdown().await;
+        slot.reserved = reserve(slot.port);
         Ok(())
     }
 
@@ -313,6 +338,7 @@ impl Testnet {
             return Err(Error::AlreadyRunning(i));
         }
         let listener = bind(slot.port).await?;
+        self.slots[i].reserved = None;
         let handle = self.spawn(i, listener).await?;
         self.slots[i].handle = Some(handle);
         Ok(())
@@ -336,7 +362,14 @@ impl Testnet {
             let listener = bind(0).await?;
             let port = local_port(&listener)?;
             let entry = admin::node_entry(&dir, LOOPBACK, port)?;
-            self.slots.push(Slot { dir, port, entry, handle: None, retired: false });
+            self.slots.push(Slot {
+                dir,
+                port,
+                entry,
+                handle: None,
+                reserved: None,
+                retired: false,
+            });
             listeners.push(listener);
         }
         self.sign(self.seq() + 1)?;
@@ -416,6 +449,7 @@ impl Testnet {
             sync_interval_ms: millis(self.sync_interval),
             registry_poll_interval_ms: millis(self.registry_poll_interval),
             relay_timeout_ms: millis(self.relay_timeout),
+            expiry_sweep_interval_ms: millis(self.expiry_sweep_interval),
             ..NodeConfig::default()
         };
         Ok(Node::builder(config).listener(listener).spawn().await?)
@@ -430,6 +464,15 @@ async fn bind(port: u16) -> Result<TcpListener> {
     TcpListener::bind(SocketAddr::new(LOOPBACK, port))
         .await
         .map_err(|source| Error::Io { what: format!("binding 127.0.0.1:{port}"), source })
+}
+
+/// Holds `port` without listening on it (see [`Slot::reserved`]); `None` if that fails,
+/// which only risks another program taking the port.
+fn reserve(port: u16) -> Option<tokio::net::TcpSocket> {
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.set_reuseaddr(true).ok()?;
+    socket.bind(SocketAddr::new(LOOPBACK, port)).ok()?;
+    Some(socket)
 }
 
 fn local_port(listener: &TcpListener) -> Result<u16> {

@@ -294,6 +294,21 @@ pub(crate) async fn respond(
             swarm.insert(key, result);
         }
     }
+    // A member that holds the message's tombstone refuses it (409): the message was deleted,
+    // and catch-up would delete this copy too. Refuse it here as well rather than
+    // acknowledge a message that is about to disappear.
+    if let Op::Store { namespace, .. } = &op {
+        let refused = swarm.values().any(|v| v.get("code").and_then(Value::as_str) == Some("409"));
+        let hash = swarm
+            .get(&hex::encode(ctx.identity.ed25519.public().as_bytes()))
+            .and_then(|v| v.get("hash"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let (true, Some(hash)) = (refused, hash) {
+            let _ = ctx.store.merge(*account, *namespace, Vec::new(), vec![hash], now(ctx)).await;
+            return Reply::text(409, store::StoreError::Deleted.to_string());
+        }
+    }
     let all_failed = swarm.values().all(|v| v.get("failed").is_some());
     let nothing_deleted = swarm
         .values()

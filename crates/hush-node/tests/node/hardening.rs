@@ -242,3 +242,88 @@ async fn a_node_does_not_relay_to_itself() {
         (400, b"onion request loops back to this node".as_slice())
     );
 }
+
+/// Headers of a node-to-node request from `keys` to `receiver`, as docs/protocol/network.md
+/// specifies them.
+fn peer_headers(
+    keys: &Ed25519KeyPair,
+    receiver: &Ed25519PublicKey,
+    path: &str,
+    ts: u64,
+    body: &[u8],
+) -> Vec<(&'static str, String)> {
+    let mut signed =
+        format!("hush-peer-v1\n{}\n{path}\n{ts}\n", hex::encode(receiver.as_bytes())).into_bytes();
+    signed.extend_from_slice(body);
+    vec![
+        ("x-hush-node", hex::encode(keys.public().as_bytes())),
+        ("x-hush-timestamp", ts.to_string()),
+        ("x-hush-signature", STANDARD.encode(keys.sign(&signed).as_bytes())),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swarm_endpoints_check_who_asks_and_sign_their_answers() {
+    let node = TestNode::start().await;
+    let own = *node.handle.ed25519();
+    // A registry node of another swarm, whose key this test holds.
+    let peer_keys = Ed25519KeyPair::from_seed(&Secret::from_array([7; 32]));
+    let peer = NodeRecord {
+        ed25519: *peer_keys.public(),
+        x25519: *peer_keys.to_x25519().unwrap().public(),
+        ip: "192.0.2.9".parse().unwrap(),
+        https_port: 443,
+        swarm_id: SwarmId(1 << 63),
+        version: [0, 1, 0],
+    };
+    let ours = NodeRecord { swarm_id: SwarmId(0), ..node.handle.record().clone() };
+    node.handle.membership().replace(Network::new(vec![ours, peer], 2));
+    let ids = [SwarmId(0), SwarmId(1 << 63)];
+    let local = (1..40u8)
+        .map(Account::new)
+        .find(|a| swarm::swarm_for(&a.id(), &ids) == Some(SwarmId(0)))
+        .unwrap();
+    let url = node.handle.url().to_owned();
+    let post = |path: &'static str, body: Vec<u8>, headers: Vec<(&'static str, String)>| {
+        let req = node.http.post(format!("{url}{path}")).body(body);
+        let req = headers.into_iter().fold(req, |r, (k, v)| r.header(k, v));
+        async move { req.send().await.unwrap() }
+    };
+
+    // Unsigned, or signed for another receiver (a replay elsewhere): 401.
+    let summary = b"{}".to_vec();
+    assert_eq!(post("/swarm/v1/summary", summary.clone(), Vec::new()).await.status(), 401);
+    let elsewhere = Ed25519PublicKey::from_bytes([3; 32]);
+    let h = peer_headers(&peer_keys, &elsewhere, "/swarm/v1/summary", node.now(), &summary);
+    assert_eq!(post("/swarm/v1/summary", summary.clone(), h).await.status(), 401);
+
+    // Properly signed: answered, and the answer is signed for this request by the node.
+    let h = peer_headers(&peer_keys, &own, "/swarm/v1/summary", node.now(), &summary);
+    let request_sig = h[2].1.clone();
+    let resp = post("/swarm/v1/summary", summary, h).await;
+    assert_eq!(resp.status(), 200);
+    let answer_sig = STANDARD.decode(resp.headers()["x-hush-signature"].to_str().unwrap()).unwrap();
+    let body = resp.bytes().await.unwrap();
+    let mut signed = format!("hush-peer-answer-v1\n{request_sig}\n200\n").into_bytes();
+    signed.extend_from_slice(&body);
+    own.verify(&signed, &Ed25519Signature::from_slice(&answer_sig).unwrap()).unwrap();
+
+    // A hand-off of a mailbox the sender never served is refused: registry nodes cannot
+    // write into other swarms' mailboxes.
+    let handoff = json!({"account": local.hex(), "namespace": 0, "tombstones": [], "messages": [{
+        "hash": hush_proto::message_hash::MessageHash::compute(&local.id(), hush_proto::namespace::Namespace(0), b"x").as_str(),
+        "namespace": 0, "timestamp": node.now(), "expiry": node.now() + DAY, "data": b64(b"x")}]})
+    .to_string()
+    .into_bytes();
+    let h = peer_headers(&peer_keys, &own, "/swarm/v1/handoff", node.now(), &handoff);
+    assert_eq!(post("/swarm/v1/handoff", handoff, h).await.status(), 403);
+    // Nor may it replicate into a swarm it is not in.
+    let op = json!({"op": "store", "account": local.hex(), "namespace": 0, "timestamp": node.now(),
+        "expiry": node.now() + DAY, "data": b64(b"y")})
+    .to_string()
+    .into_bytes();
+    let h = peer_headers(&peer_keys, &own, "/swarm/v1/apply", node.now(), &op);
+    assert_eq!(post("/swarm/v1/apply", op, h).await.status(), 421);
+    let (_, body) = node.rpc("retrieve", local.auth("retrieve", 0, node.now())).await;
+    assert_eq!(body["messages"].as_array().unwrap().len(), 0, "{body}");
+}

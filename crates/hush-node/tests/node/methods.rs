@@ -256,6 +256,14 @@ async fn namespace_rules() {
     let messages = body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["data"], b64(&[2; 4]));
+    // A replaced message counts as deleted: the same message again is refused.
+    let ts = node.now();
+    let p = json!({
+        "pubkey": alice.hex(), "pubkey_ed25519": alice.ed_hex(), "namespace": -21,
+        "timestamp": ts, "ttl": DAY, "data": b64(&[0; 4]),
+        "signature": alice.sign(format!("store-21{ts}").as_bytes()),
+    });
+    assert_eq!(node.rpc("store", p).await.0, 409);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -322,6 +330,12 @@ async fn delete_delete_all_and_delete_before() {
             &hush_sodium::ed25519::Ed25519Signature::from_slice(&sig).unwrap(),
         )
         .unwrap();
+    // The deleted message cannot be stored again (its tombstone would delete it on the other
+    // members of a swarm): 409 rather than an acknowledgement that will not hold.
+    let p =
+        json!({"pubkey": alice.hex(), "timestamp": node.now(), "ttl": DAY, "data": b64(b"two")});
+    let (status, body) = node.rpc("store", p).await;
+    assert_eq!(status, 409, "{body}");
     // required: nothing deleted → 404.
     let p = json!({
         "pubkey": alice.hex(), "pubkey_ed25519": alice.ed_hex(), "messages": [missing], "required": true,

@@ -176,9 +176,10 @@ async fn five_processes_form_a_network_replicate_and_catch_up() {
         assert_eq!(status, 200, "{body}");
         expected.insert(body["hash"].as_str().unwrap().to_owned());
     }
-    // Restarted on its registered address with the network file, it catches up.
+    // Restarted on its registered address — with the bootstrap file, which has no registry:
+    // the node kept the registry it adopted — it catches up.
     let listen = urls[4].trim_start_matches("https://").to_owned();
-    let (child, _) = start(&dir.path().join("node-4"), &listen, &network);
+    let (child, _) = start(&dir.path().join("node-4"), &listen, &bootstrap);
     children.0[4] = child;
     let mut caught_up = false;
     for _ in 0..100 {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use hush_testnet::Testnet;
 use serde_json::json;
 
-use crate::{Account, Client, accounts_in, all_count, all_hold, b64, eventually, held, now};
+use crate::{Account, Client, DAY, accounts_in, all_count, all_hold, b64, eventually, held, now};
 
 /// Stores `data` for `account`, trying `urls` in turn from `start` until one acknowledges;
 /// `None` when none did after a few rounds.
@@ -41,7 +41,10 @@ async fn held_all(net: &Testnet, i: usize, accounts: &[Account]) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_members_killed_during_a_thousand_stores_end_with_every_acknowledged_message() {
     const STORES: usize = 1000;
-    let mut net = Testnet::builder().nodes(12).start().await.unwrap();
+    // Catch-up every second: slow enough to see what the victims missed right after their
+    // restart, fast enough to converge soon after.
+    let mut net =
+        Testnet::builder().nodes(12).sync_interval(Duration::from_secs(1)).start().await.unwrap();
     let client = Client::new();
     let swarm = net.swarm_of(&Account::new(0).id());
     let accounts = Arc::new(accounts_in(&net, &swarm, 0, 10));
@@ -82,11 +85,11 @@ async fn two_members_killed_during_a_thousand_stores_end_with_every_acknowledged
     reach(400).await;
     net.kill(victims[1]).await.unwrap();
     reach(750).await;
-    net.restart(victims[0]).await.unwrap();
-    net.restart(victims[1]).await.unwrap();
-    // Straight after the restart the victims lack what was stored while they were down.
-    let so_far = progress.load(Ordering::Relaxed) as u64;
     for v in victims {
+        net.restart(v).await.unwrap();
+        // Straight after its restart (before its first catch-up round) a victim lacks what
+        // was stored while it was down.
+        let so_far = progress.load(Ordering::Relaxed) as u64;
         assert!(held_all(&net, v, &accounts).await < so_far - 100, "node {v} missed nothing?");
     }
     let mut acked: BTreeMap<usize, HashSet<String>> = BTreeMap::new();
@@ -170,9 +173,9 @@ async fn deletions_win_over_stale_copies_and_expired_messages_stay_dead() {
     for k in 0..6u8 {
         hashes.push(client.store(&url0, &account, &[k; 16]).await.unwrap());
     }
-    // One message that expires in a second and a half.
+    // One message that expires in four seconds.
     let t = now();
-    let params = json!({"pubkey": account.hex(), "timestamp": t - 8_500, "ttl": 10_000,
+    let params = json!({"pubkey": account.hex(), "timestamp": t - 6_000, "ttl": 10_000,
         "data": b64(b"short-lived")});
     let (status, body) = client.rpc(&url0, "store", params).await.unwrap();
     assert_eq!(status, 200, "{body}");
@@ -189,7 +192,8 @@ async fn deletions_win_over_stale_copies_and_expired_messages_stay_dead() {
     });
     let (status, body) = client.rpc(&url0, "delete", p).await.unwrap();
     assert_eq!(status, 200, "{body}");
-    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    // Restarted after the short-lived message expired.
+    tokio::time::sleep(Duration::from_millis((t + 4_500).saturating_sub(now()))).await;
     net.restart(5).await.unwrap();
 
     // Node 5 drops its stale copies; nobody gets them (or the expired one) back.
@@ -206,5 +210,107 @@ async fn deletions_win_over_stale_copies_and_expired_messages_stay_dead() {
     assert!(eventually(Duration::from_secs(15), exact).await, "stale copies survived");
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert!(exact().await, "a deleted or expired message came back");
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_extension_a_member_missed_is_not_lost() {
+    let mut net = Testnet::builder()
+        .nodes(6)
+        .expiry_sweep_interval(Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    let client = Client::new();
+    let swarm = net.swarm_of(&Account::new(0).id());
+    let account = Account::new(0);
+    let url0 = net.url(0).unwrap();
+    // A message due to expire in four seconds…
+    let t = now();
+    let params = json!({"pubkey": account.hex(), "timestamp": t - 6_000, "ttl": 10_000,
+        "data": b64(b"keep me")});
+    let (status, body) = client.rpc(&url0, "store", params).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let hash = body["hash"].as_str().unwrap().to_owned();
+    // …is extended by a day while node 5 is down.
+    net.kill(5).await.unwrap();
+    let later = now() + DAY;
+    let p = json!({
+        "pubkey": account.hex(), "pubkey_ed25519": account.ed_hex(), "messages": [hash],
+        "expiry": later, "extend": true,
+        "signature": account.sign(format!("expireextend{later}{hash}").as_bytes()),
+    });
+    let (status, body) = client.rpc(&url0, "expire", p).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    net.restart(5).await.unwrap();
+    // Node 5 lets its copy expire at the old time; nobody loses the message, and node 5 gets
+    // the extended copy back from its peers.
+    tokio::time::sleep(Duration::from_millis((t + 5_000).saturating_sub(now()))).await;
+    let expected = HashSet::from([hash]);
+    assert!(
+        eventually(Duration::from_secs(15), || all_hold(
+            &client, &net, &swarm, &account, &expected
+        ))
+        .await,
+        "the extended message was lost somewhere"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(all_hold(&client, &net, &swarm, &account, &expected).await);
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocations_reach_a_member_that_missed_them_and_move_with_the_account() {
+    use hush_sodium::Secret;
+    use hush_sodium::ed25519::Ed25519KeyPair;
+    let mut net = Testnet::builder().nodes(6).start().await.unwrap();
+    let client = Client::new();
+    let group = Ed25519KeyPair::from_seed(&Secret::from_array([21; 32]));
+    let gid = hush_proto::AccountId::new(hush_proto::IdPrefix::Group, *group.public().as_bytes());
+    let member = Ed25519KeyPair::from_seed(&Secret::from_array([22; 32]));
+    let mut token = [0u8; 36];
+    token[0] = 0x03;
+    token[1] = 0x03;
+    token[4..].copy_from_slice(member.public().as_bytes());
+
+    net.kill(5).await.unwrap();
+    let ts = now();
+    let mut signed = format!("revoke_subaccount{ts}").into_bytes();
+    signed.extend_from_slice(&token);
+    let p = json!({"pubkey": gid.to_string(), "timestamp": ts, "revoke": b64(&token),
+        "signature": b64(group.sign(&signed).as_bytes())});
+    let (status, body) = client.rpc(&net.url(0).unwrap(), "revoke_subaccount", p).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    net.restart(5).await.unwrap();
+    let revoked_on = |net: &Testnet, i: usize| {
+        let store = net.node(i).unwrap().store().unwrap().clone();
+        async move { store.is_revoked(gid, token).await.unwrap() }
+    };
+    assert!(!revoked_on(&net, 5).await, "node 5 was down");
+    assert!(
+        eventually(Duration::from_secs(10), || revoked_on(&net, 5)).await,
+        "the revocation did not reach the member that missed it"
+    );
+
+    // Six more nodes: two swarms; the revocation is on every member of the group's new swarm
+    // and gone from the nodes that no longer serve it.
+    net.add_nodes(6).await.unwrap();
+    let swarm = net.swarm_of(&gid);
+    let moved = eventually(Duration::from_secs(30), || async {
+        for i in 0..net.len() {
+            if revoked_on(&net, i).await != swarm.contains(&i) {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    if !moved {
+        let mut state = Vec::new();
+        for i in 0..net.len() {
+            state.push((i, swarm.contains(&i), revoked_on(&net, i).await));
+        }
+        panic!("the revocation did not move to the new swarm: (node, member, revoked) {state:?}");
+    }
     net.shutdown().await;
 }

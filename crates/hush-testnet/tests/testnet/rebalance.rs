@@ -16,7 +16,7 @@ async fn store_following(
     account: &Account,
     data: &[u8],
 ) -> String {
-    for attempt in 0..20 {
+    for attempt in 0..100 {
         let params =
             json!({"pubkey": account.hex(), "timestamp": now(), "ttl": DAY, "data": b64(data)});
         match client.rpc(&url, "store", params).await {
@@ -26,7 +26,7 @@ async fn store_following(
                 let n: &Value = &snodes[attempt % snodes.len()];
                 url = format!("https://{}:{}", n["ip"].as_str().unwrap(), n["port_https"]);
             }
-            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
     panic!("no node took the store");
