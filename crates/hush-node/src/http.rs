@@ -163,10 +163,20 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
     // The client API is rate-limited per address; operator scrapes of /metrics are not.
     let network = state.rpc.membership.current();
     let path = req.uri().path();
-    // Other nodes' addresses are exempt (they relay for many clients and replicate); this
-    // node's own address is not, since its clients may share it.
-    let exempt =
-        (req.method() == Method::GET && path == "/metrics") || network.is_other_node_ip(ip, own);
+    // Other nodes' addresses are exempt (they relay for many clients and replicate). This
+    // node's own address is not, since its clients may share it — except for swarm requests
+    // that name another node of the registry at that address (several nodes on one machine;
+    // the signature is checked before anything is done for them).
+    let named_node = || {
+        let key = req.headers().get("x-hush-node")?.to_str().ok()?;
+        let mut raw = [0u8; 32];
+        hex::decode_to_slice(key, &mut raw).ok()?;
+        let key = hush_sodium::ed25519::Ed25519PublicKey::from_bytes(raw);
+        network.node(&key).filter(|n| n.ip == ip && &n.ed25519 != own)
+    };
+    let exempt = (req.method() == Method::GET && path == "/metrics")
+        || network.is_other_node_ip(ip, own)
+        || (path.starts_with("/swarm/") && named_node().is_some());
     drop(network);
     if !exempt && !state.limiter.allow(ip, now) {
         state.rpc.metrics.rate_limited();

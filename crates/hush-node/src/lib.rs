@@ -244,9 +244,11 @@ impl NodeBuilder {
             Duration::from_millis(config.expiry_sweep_interval_ms),
             shutdown_rx.clone(),
         ));
+        let sync_now = Arc::new(tokio::sync::Notify::new());
         let syncer = tokio::spawn(sync::run(
             rpc.clone(),
             Duration::from_millis(config.sync_interval_ms),
+            sync_now.clone(),
             shutdown_rx.clone(),
         ));
         let mut tasks = vec![server, sweeper, syncer];
@@ -269,6 +271,7 @@ impl NodeBuilder {
             shutdown: shutdown_tx,
             tasks,
             partitioned,
+            sync_now,
         })
     }
 }
@@ -331,6 +334,7 @@ pub struct NodeHandle {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     partitioned: Arc<AtomicBool>,
+    sync_now: Arc<tokio::sync::Notify>,
 }
 
 impl NodeHandle {
@@ -391,6 +395,12 @@ impl NodeHandle {
             https_port: self.record.https_port,
             version: self.record.version,
         }
+    }
+
+    /// Starts a catch-up and hand-off round now (after the current one, if one is running)
+    /// instead of waiting for the next interval.
+    pub fn sync_now(&self) {
+        self.sync_now.notify_one();
     }
 
     /// The one JSON line printed when the node is ready.

@@ -31,7 +31,7 @@ pub struct Network {
 }
 
 /// How many earlier registries a node remembers.
-pub const MAX_EARLIER: usize = 8;
+pub const MAX_EARLIER: usize = 32;
 
 impl Network {
     /// The network a verified registry describes (its sequence number is the height).
@@ -142,6 +142,8 @@ pub struct Membership {
     saved: Option<PathBuf>,
     /// Registries other nodes showed as proof, already verified.
     proofs: Mutex<Vec<Registry>>,
+    /// Held while adopting, so saves and swaps happen in the same order.
+    adopting: Mutex<()>,
 }
 
 impl Membership {
@@ -152,6 +154,7 @@ impl Membership {
             name: None,
             saved: None,
             proofs: Mutex::new(Vec::new()),
+            adopting: Mutex::new(()),
         }
     }
 
@@ -163,6 +166,7 @@ impl Membership {
             name: Some(name),
             saved: Some(saved),
             proofs: Mutex::new(Vec::new()),
+            adopting: Mutex::new(()),
         }
     }
 
@@ -179,41 +183,58 @@ impl Membership {
 
     /// Checks a registry another node shows to prove it served an account: signed by `key`,
     /// of this network, not newer than the current registry and at most [`MAX_EARLIER`]
-    /// versions older. Verified proofs are cached.
+    /// versions older. Verified proofs are cached (as many as the window holds).
     pub fn check_proof(
         &self,
         signed: &hush_proto::registry::SignedRegistry,
         key: &Ed25519PublicKey,
     ) -> Option<Registry> {
-        let current = self.current().registry().map_or(0, Registry::seq);
         let seq = signed.body.seq;
-        if seq > current || seq.saturating_add(MAX_EARLIER as u64) < current {
+        if !self.in_window(seq) || self.name.as_ref().is_some_and(|n| n != &signed.body.network) {
             return None;
         }
-        if self.name.as_ref().is_some_and(|n| n != &signed.body.network) {
-            return None;
-        }
-        let mut cache = self.proofs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(known) = cache.iter().find(|r| r.signed() == signed) {
+        if let Some(known) = self.lock_proofs().iter().find(|r| r.signed() == signed) {
             return Some(known.clone());
         }
+        // Verified without holding the lock (a large registry takes a while).
         let registry = Registry::verify(signed.clone(), key).ok()?;
-        cache.insert(0, registry.clone());
-        cache.truncate(MAX_EARLIER);
+        let mut cache = self.lock_proofs();
+        if !cache.iter().any(|r| r.signed() == signed) {
+            cache.insert(0, registry.clone());
+            cache.truncate(MAX_EARLIER);
+        }
         Some(registry)
     }
 
-    /// A node listed by a registry some node showed as proof (and still cached).
-    pub fn proven_node(&self, ed25519: &Ed25519PublicKey) -> Option<NodeRecord> {
-        let cache = self.proofs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache.iter().find_map(|r| r.nodes().iter().find(|n| &n.ed25519 == ed25519)).cloned()
+    /// Whether a registry of sequence `seq` may serve as proof now.
+    fn in_window(&self, seq: u64) -> bool {
+        let current = self.current().registry().map_or(0, Registry::seq);
+        seq <= current && seq.saturating_add(MAX_EARLIER as u64) >= current
     }
 
-    /// Whether a registry some node showed as proof (and is still cached) puts `node` in
-    /// `account`'s swarm.
+    fn lock_proofs(&self) -> std::sync::MutexGuard<'_, Vec<Registry>> {
+        self.proofs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A node listed by a registry some node showed as proof (cached, and still within the
+    /// window).
+    pub fn proven_node(&self, ed25519: &Ed25519PublicKey) -> Option<NodeRecord> {
+        let cache = self.lock_proofs();
+        cache
+            .iter()
+            .filter(|r| self.in_window(r.seq()))
+            .find_map(|r| r.nodes().iter().find(|n| &n.ed25519 == ed25519))
+            .cloned()
+    }
+
+    /// Whether a registry some node showed as proof (cached, and still within the window)
+    /// puts `node` in `account`'s swarm.
     pub fn proven_served(&self, node: &Ed25519PublicKey, account: &AccountId) -> bool {
-        let cache = self.proofs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache.iter().any(|r| r.swarm_for(account).1.iter().any(|n| &n.ed25519 == node))
+        let cache = self.lock_proofs();
+        cache
+            .iter()
+            .filter(|r| self.in_window(r.seq()))
+            .any(|r| r.swarm_for(account).1.iter().any(|n| &n.ed25519 == node))
     }
 
     /// The network this node belongs to (none for a standalone node).
@@ -222,23 +243,27 @@ impl Membership {
     }
 
     /// Adopts `registry` if it is newer than the current one (or there is none yet) and
-    /// names this node's network. Returns whether it was adopted.
+    /// names this node's network; saves it first when the node keeps its registries. Returns
+    /// whether it was adopted.
     pub fn adopt(&self, registry: Registry) -> bool {
         if self.name.as_ref().is_some_and(|name| name != registry.network()) {
             return false;
         }
-        let mut guard = self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let newer = guard.registry.as_ref().is_none_or(|r| registry.seq() > r.seq());
-        if newer {
-            let earlier: Vec<Registry> =
-                guard.registry.iter().chain(&guard.earlier).cloned().collect();
-            let next = Network::with_history(registry, earlier);
-            if let Some(Err(e)) = self.saved.as_ref().map(|path| save(path, &next)) {
-                tracing::warn!("could not save the adopted registry: {e}");
-            }
-            *guard = Arc::new(next);
+        let _adopting = self.adopting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = self.current();
+        if current.registry.as_ref().is_some_and(|r| registry.seq() <= r.seq()) {
+            return false;
         }
-        newer
+        let earlier: Vec<Registry> =
+            current.registry.iter().chain(&current.earlier).cloned().collect();
+        let next = Network::with_history(registry, earlier);
+        // Saved outside the lock: requests keep reading the current network meanwhile.
+        if let Some(Err(e)) = self.saved.as_ref().map(|path| save(path, &next)) {
+            tracing::warn!("could not save the adopted registry: {e}");
+        }
+        let mut guard = self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = Arc::new(next);
+        true
     }
 }
 
@@ -250,7 +275,11 @@ fn save(path: &Path, network: &Network) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, json)?;
     std::fs::File::open(&tmp)?.sync_all()?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// The registries saved at `path` that verify with `key` and name `network`, newest first;

@@ -294,8 +294,8 @@ impl Store {
     }
 
     /// Stores a message, or reports it as already there (raising its expiry if the new one is
-    /// later). A public-outbox namespace keeps only this message (the one it replaces leaves
-    /// a tombstone). A message that was deleted is refused ([`StoreError::Deleted`]): its
+    /// later). A public-outbox namespace keeps only this message. A message that was deleted
+    /// is refused ([`StoreError::Deleted`]): its
     /// tombstone would delete it again on the other members, so acknowledging it would lose
     /// it. (A new message never repeats a hash: its ciphertext is freshly randomised.)
     pub async fn store(
@@ -306,8 +306,8 @@ impl Store {
         let limits = self.limits;
         self.write(move |conn| {
             let deleted = conn
-                .prepare_cached("SELECT 1 FROM tombstones WHERE hash = ?1")?
-                .exists([msg.hash.as_str()])?;
+                .prepare_cached("SELECT 1 FROM tombstones WHERE account = ?1 AND hash = ?2")?
+                .exists(params![&msg.account.as_bytes()[..], msg.hash.as_str()])?;
             if deleted {
                 return Err(StoreError::Deleted);
             }
@@ -334,19 +334,11 @@ impl Store {
             if msg.namespace.is_public_outbox() {
                 // The slot's previous message goes first, so it does not count against the
                 // quota of its replacement (the savepoint restores it if the store fails).
-                let replaced: Vec<String> = conn
-                    .prepare_cached(
-                        "SELECT hash FROM messages WHERE account = ?1 AND namespace = ?2",
-                    )?
-                    .query_map(params![&msg.account.as_bytes()[..], msg.namespace.0], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                // No tombstone: between members the newest message of a slot wins (`merge`).
                 conn.execute(
                     "DELETE FROM messages WHERE account = ?1 AND namespace = ?2",
                     params![&msg.account.as_bytes()[..], msg.namespace.0],
                 )?;
-                for old in &replaced {
-                    tombstone(conn, old, &msg.account, msg.namespace.0, now)?;
-                }
             }
             let size = msg.data.len() as u64;
             let account_bytes: u64 = conn
@@ -440,6 +432,7 @@ impl Store {
                 "DELETE FROM messages WHERE hash = ?1 AND account = ?2 RETURNING hash, namespace",
             )?;
             let mut deleted = Vec::new();
+            let mut absent = false;
             for h in &hashes {
                 if let Some((d, ns)) = stmt
                     .query_row(params![h, &account.as_bytes()[..]], |r| {
@@ -449,7 +442,24 @@ impl Store {
                 {
                     tombstone(conn, &d, &account, ns, now)?;
                     deleted.push(d);
+                } else if MessageHash::parse(h).is_ok() {
+                    // Not here (yet): a copy may still arrive, handed over from the account's
+                    // previous swarm. Remember the deletion, namespace unknown.
+                    tombstone(conn, h, &account, NAMESPACE_UNKNOWN, now)?;
+                    absent = true;
                 }
+            }
+            if absent {
+                conn.prepare_cached(
+                    "DELETE FROM tombstones WHERE account = ?1 AND namespace = ?2 AND hash IN (
+                         SELECT hash FROM tombstones WHERE account = ?1 AND namespace = ?2
+                         ORDER BY until DESC LIMIT -1 OFFSET ?3)",
+                )?
+                .execute(params![
+                    &account.as_bytes()[..],
+                    NAMESPACE_UNKNOWN,
+                    MAX_ABSENT_TOMBSTONES
+                ])?;
             }
             deleted.sort();
             deleted.dedup();
@@ -761,15 +771,28 @@ impl Store {
             let key = &account.as_bytes()[..];
             let mut deleted = 0;
             for h in &tombstones {
-                let removed = conn.execute(
-                    "DELETE FROM messages WHERE hash = ?1 AND account = ?2 AND namespace = ?3",
-                    params![h, key, namespace],
-                )?;
-                if removed > 0 {
-                    deleted += removed;
-                }
-                tombstone(conn, h, &account, namespace, now)?;
+                // A tombstone of unknown namespace covers the hash in any namespace.
+                let removed = if namespace == NAMESPACE_UNKNOWN {
+                    conn.execute(
+                        "DELETE FROM messages WHERE hash = ?1 AND account = ?2",
+                        params![h, key],
+                    )?
+                } else {
+                    conn.execute(
+                        "DELETE FROM messages WHERE hash = ?1 AND account = ?2 AND namespace = ?3",
+                        params![h, key, namespace],
+                    )?
+                };
+                deleted += removed;
+                // Learned from another node: kept for 31 days from now, not refreshed by
+                // later merges of the same tombstone.
+                conn.prepare_cached(
+                    "INSERT INTO tombstones (hash, account, namespace, until) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (account, hash) DO NOTHING",
+                )?
+                .execute(params![h, key, namespace, now.saturating_add(TOMBSTONE_RETENTION_MS)])?;
             }
+            let outbox = Namespace(namespace).is_public_outbox();
             let mut added = 0;
             for m in messages {
                 let hash = MessageHash::compute(&account, Namespace(namespace), &m.data);
@@ -780,15 +803,39 @@ impl Store {
                 {
                     continue;
                 }
-                let known: bool = conn
-                    .prepare_cached(
-                        "SELECT 1 FROM messages WHERE hash = ?1 UNION ALL SELECT 1 FROM tombstones WHERE hash = ?1",
-                    )?
-                    .exists([hash.as_str()])?;
-                if !known {
-                    insert_message(conn, &account, namespace, &hash, m.timestamp, m.expiry, &m.data)?;
-                    added += 1;
+                let deleted_here = conn
+                    .prepare_cached("SELECT 1 FROM tombstones WHERE account = ?1 AND hash = ?2")?
+                    .exists(params![key, hash.as_str()])?;
+                if deleted_here {
+                    continue;
                 }
+                // Already here: keep the later expiry (an extension one copy missed wins).
+                let here = conn
+                    .prepare_cached(
+                        "UPDATE messages SET expiry = max(expiry, ?3) WHERE hash = ?1 AND account = ?2",
+                    )?
+                    .execute(params![hash.as_str(), key, m.expiry])?;
+                if here > 0 {
+                    continue;
+                }
+                if outbox {
+                    // One message per slot: the newest (by timestamp, then hash) wins.
+                    let newer_here = conn
+                        .prepare_cached(
+                            "SELECT 1 FROM messages WHERE account = ?1 AND namespace = ?2
+                             AND (timestamp > ?3 OR (timestamp = ?3 AND hash > ?4))",
+                        )?
+                        .exists(params![key, namespace, m.timestamp, hash.as_str()])?;
+                    if newer_here {
+                        continue;
+                    }
+                    conn.execute(
+                        "DELETE FROM messages WHERE account = ?1 AND namespace = ?2",
+                        params![key, namespace],
+                    )?;
+                }
+                insert_message(conn, &account, namespace, &hash, m.timestamp, m.expiry, &m.data)?;
+                added += 1;
             }
             Ok((added, deleted))
         })
@@ -933,6 +980,12 @@ impl Store {
     }
 }
 
+/// The namespace of a tombstone for a hash that was deleted before this node held it.
+pub const NAMESPACE_UNKNOWN: i16 = i16::MIN;
+
+/// Most such tombstones kept per account (the oldest go first).
+const MAX_ABSENT_TOMBSTONES: i64 = 10_000;
+
 /// The latest expiry a merged message may have, from now: the 30-day maximum TTL plus a
 /// day for clock differences.
 const MAX_MERGED_LIFETIME_MS: u64 = 31 * 24 * 3600 * 1000;
@@ -997,7 +1050,7 @@ fn tombstone(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO tombstones (hash, account, namespace, until) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (hash) DO UPDATE SET until = excluded.until",
+         ON CONFLICT (account, hash) DO UPDATE SET until = max(until, excluded.until)",
     )?
     .execute(params![
         hash,

@@ -159,15 +159,34 @@ fn account(s: &str) -> Result<AccountId, Reply> {
     AccountId::parse(s).map_err(|_| text(400, "invalid account"))
 }
 
+/// Most JSON values a node-to-node body may hold (a hand-off with a proof registry of 10 000
+/// nodes has about 90 000); checked before parsing, so a body cannot blow up in memory.
+const MAX_PEER_JSON_VALUES: usize = 200_000;
+
 /// Handles a signed node-to-node request to `path`.
 pub(crate) async fn handle(ctx: &Ctx, path: &str, headers: &http::HeaderMap, body: &[u8]) -> Reply {
     if ctx.partitioned.load(std::sync::atomic::Ordering::Relaxed) {
         return text(503, "partitioned");
     }
-    // A hand-off may come from a node no longer in the registry, and may carry a registry
-    // proving that its sender served the account (a node that joined later knows no earlier
-    // registry of its own).
-    let handoff_req = if path == HANDOFF_PATH {
+    if rpc::json_values_bound(body) > MAX_PEER_JSON_VALUES {
+        return text(400, "invalid json: too many values");
+    }
+    let is_handoff = path == HANDOFF_PATH;
+    let own = ctx.identity.ed25519.public();
+    let now = rpc::now(ctx);
+    // The sender as this node knows it: in the registry, or — for a hand-off, which may
+    // come from a node that left — in a remembered or already proven earlier registry.
+    let known = |key: &hush_sodium::ed25519::Ed25519PublicKey| {
+        let network = ctx.membership.current();
+        network
+            .node(key)
+            .or_else(|| is_handoff.then(|| network.earlier_node(key)).flatten())
+            .cloned()
+            .or_else(|| is_handoff.then(|| ctx.membership.proven_node(key)).flatten())
+    };
+    // The signature is checked before the body is parsed, whenever the sender is known.
+    let mut sender = crate::peer::verify(own, known, headers, path, body, now);
+    let handoff_req = if is_handoff {
         match serde_json::from_slice::<Handoff>(body) {
             Ok(h) => Some(h),
             Err(_) => return text(400, "invalid handoff"),
@@ -175,28 +194,32 @@ pub(crate) async fn handle(ctx: &Ctx, path: &str, headers: &http::HeaderMap, bod
     } else {
         None
     };
-    let proof = match (handoff_req.as_ref().and_then(|h| h.proof.as_ref()), ctx.network_key) {
-        (Some(p), Some(key)) => match ctx.membership.check_proof(p, &key) {
-            Some(r) => Some(r),
-            None => return text(403, "the registry offered as proof is not valid here"),
-        },
-        _ => None,
-    };
-    let network = ctx.membership.current();
-    let find = |key: &hush_sodium::ed25519::Ed25519PublicKey| {
-        network
-            .node(key)
-            .or_else(|| handoff_req.as_ref().and_then(|_| network.earlier_node(key)))
-            .or_else(|| proof.as_ref().and_then(|r| r.nodes().iter().find(|n| &n.ed25519 == key)))
-            .cloned()
-            .or_else(|| handoff_req.as_ref().and_then(|_| ctx.membership.proven_node(key)))
-    };
-    let own = ctx.identity.ed25519.public();
-    let sender = match crate::peer::verify(own, find, headers, path, body, rpc::now(ctx)) {
+    // An unknown sender of a hand-off may prove, with an earlier registry, that it served
+    // the account (a node that joined later remembers no earlier registry of its own).
+    let mut proof = None;
+    let unknown = matches!(sender, Err("unknown node"));
+    if let (true, Some(p), Some(key)) =
+        (unknown, handoff_req.as_ref().and_then(|h| h.proof.as_ref()), ctx.network_key)
+    {
+        let Some(registry) = ctx.membership.check_proof(p, &key) else {
+            return text(403, "the registry offered as proof is not valid here");
+        };
+        let listed = |k: &hush_sodium::ed25519::Ed25519PublicKey| {
+            registry.nodes().iter().find(|n| &n.ed25519 == k).cloned()
+        };
+        sender = crate::peer::verify(own, listed, headers, path, body, now);
+        proof = Some(registry);
+    }
+    let sender = match sender {
         Ok(sender) => sender,
         Err(reason) => return text(401, reason),
     };
-    drop(network);
+    // A known sender may still show a proof (the receiver may not know it served the account).
+    if let (None, Some(p), Some(key)) =
+        (&proof, handoff_req.as_ref().and_then(|h| h.proof.as_ref()), ctx.network_key)
+    {
+        proof = ctx.membership.check_proof(p, &key);
+    }
     let result = match (path, handoff_req) {
         (apply::APPLY_PATH, _) => apply_op(ctx, &sender, body).await,
         ("/swarm/v1/summary", _) => summary(ctx, &sender).await,

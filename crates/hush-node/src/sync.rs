@@ -18,7 +18,9 @@ use std::time::Duration;
 use hush_proto::AccountId;
 use hush_proto::registry::{Registry, SignedRegistry};
 use serde_json::Value;
-use tokio::sync::watch;
+use std::sync::Arc;
+
+use tokio::sync::{Notify, watch};
 
 use crate::network::NodeRecord;
 use crate::rpc::{self, Ctx};
@@ -28,19 +30,25 @@ use crate::swarm_api::{
     SummaryEntry, WireMessage, parse_revocations,
 };
 
-/// Runs catch-up and hand-off every `interval` until shutdown.
-pub(crate) async fn run(ctx: Ctx, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+/// Runs catch-up and hand-off every `interval`, and whenever `now` is notified, until
+/// shutdown.
+pub(crate) async fn run(
+    ctx: Ctx,
+    interval: Duration,
+    now: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
     loop {
         tokio::select! {
-            _ = ticker.tick() => {
-                catch_up(&ctx).await;
-                hand_off(&ctx).await;
-            }
+            _ = ticker.tick() => {}
+            () = now.notified() => {}
             _ = shutdown.changed() => break,
         }
+        catch_up(&ctx).await;
+        hand_off(&ctx).await;
     }
 }
 
@@ -58,30 +66,39 @@ async fn ask(
     }
 }
 
-/// Hands `handoff` to `member`: without a proof first; if the member does not know this node
-/// (401) or that it served the account (403), again with `proof`, the earlier registry that
-/// says so.
+/// Hands `handoff` to `member`. If the member does not know this node (401) or that it
+/// served the account (403), it is first shown `proof` — the earlier registry that says so,
+/// alone in an otherwise empty hand-off, so no request carries both a full chunk and a
+/// registry — and then asked again.
 async fn give(
     ctx: &Ctx,
     member: &NodeRecord,
-    mut handoff: Handoff,
+    handoff: &Handoff,
     proof: Option<&SignedRegistry>,
 ) -> bool {
-    for attempt in 0..2 {
-        let Ok(body) = serde_json::to_vec(&handoff) else { return false };
-        let answer = ctx
-            .peers
+    let post = async |h: &Handoff| {
+        let body = serde_json::to_vec(h).ok()?;
+        ctx.peers
             .post_signed(&ctx.identity.ed25519, member, HANDOFF_PATH, body, rpc::now(ctx))
-            .await;
-        match answer {
-            Ok((200, ..)) => return true,
-            Ok((401 | 403, ..)) if attempt == 0 && proof.is_some() => {
-                handoff.proof = proof.cloned();
-            }
-            _ => return false,
+            .await
+            .ok()
+            .map(|(status, ..)| status)
+    };
+    match post(handoff).await {
+        Some(200) => true,
+        Some(401 | 403) if proof.is_some() => {
+            let shown = Handoff {
+                account: handoff.account.clone(),
+                namespace: handoff.namespace,
+                messages: Vec::new(),
+                tombstones: Vec::new(),
+                revocations: Vec::new(),
+                proof: proof.cloned(),
+            };
+            post(&shown).await == Some(200) && post(handoff).await == Some(200)
         }
+        _ => false,
     }
-    false
 }
 
 /// The newest earlier registry under which this node served `account`.
@@ -286,7 +303,7 @@ async fn hand_off_revocations(
     let proof = proof_for(ctx, &id);
     let mut confirmed = 0;
     for member in members {
-        if give(ctx, member, handoff.clone(), proof.as_ref()).await {
+        if give(ctx, member, &handoff, proof.as_ref()).await {
             confirmed += 1;
         }
     }
@@ -315,7 +332,7 @@ async fn hand_off_mailbox(
     let proof = proof_for(ctx, &id);
     let send = async |took_all: &mut Vec<bool>, handoff: Handoff| {
         for (member, ok) in members.iter().zip(took_all.iter_mut()) {
-            if *ok && !give(ctx, member, handoff.clone(), proof.as_ref()).await {
+            if *ok && !give(ctx, member, &handoff, proof.as_ref()).await {
                 *ok = false;
             }
         }

@@ -395,6 +395,13 @@ impl Testnet {
         Ok(())
     }
 
+    /// Makes every running node start a catch-up and hand-off round now.
+    pub fn sync_now(&self) {
+        for handle in self.slots.iter().filter_map(|s| s.handle.as_ref()) {
+            handle.sync_now();
+        }
+    }
+
     /// Stops every node gracefully (and deletes a temporary folder).
     pub async fn shutdown(mut self) {
         for slot in &mut self.slots {

@@ -93,4 +93,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             ORDER BY revoked_at DESC, token LIMIT -1 OFFSET 50);
     END;
     "#,
+    // 2: tombstones are per account: a tombstone filed under one account can neither block
+    // nor delete another account's message.
+    r#"
+    CREATE TABLE tombstones_v2 (
+        hash      TEXT    NOT NULL,
+        account   BLOB    NOT NULL,
+        namespace INTEGER NOT NULL,
+        until     INTEGER NOT NULL,
+        PRIMARY KEY (account, hash)
+    ) WITHOUT ROWID;
+    INSERT INTO tombstones_v2 (hash, account, namespace, until)
+        SELECT hash, account, namespace, until FROM tombstones;
+    DROP TABLE tombstones;
+    ALTER TABLE tombstones_v2 RENAME TO tombstones;
+    CREATE INDEX tombstones_mailbox ON tombstones (account, namespace);
+    CREATE INDEX tombstones_until ON tombstones (until);
+    "#,
 ];

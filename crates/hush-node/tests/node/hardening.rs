@@ -327,3 +327,74 @@ async fn swarm_endpoints_check_who_asks_and_sign_their_answers() {
     let (_, body) = node.rpc("retrieve", local.auth("retrieve", 0, node.now())).await;
     assert_eq!(body["messages"].as_array().unwrap().len(), 0, "{body}");
 }
+
+/// A message of `account` in `ns` as nodes exchange it.
+fn wire_message(
+    account: &Account,
+    ns: i16,
+    data: &[u8],
+    timestamp: u64,
+    expiry: u64,
+) -> hush_node::store::StoredMessage {
+    let hash = hush_proto::message_hash::MessageHash::compute(
+        &account.id(),
+        hush_proto::namespace::Namespace(ns),
+        data,
+    );
+    hush_node::store::StoredMessage {
+        hash: hash.as_str().to_owned(),
+        namespace: ns,
+        timestamp,
+        expiry,
+        data: data.to_vec(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merges_from_other_nodes_keep_deletions_expiries_and_outbox_slots() {
+    use hush_node::store::{Limits, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        &dir.path().join("s.db"),
+        Limits { max_account_bytes: 1 << 20, max_node_bytes: 1 << 30 },
+    )
+    .unwrap();
+    let now = super::T0;
+    let (alice, bob) = (Account::new(1), Account::new(2));
+
+    // Deleted before this node ever held it (it was still in the previous swarm): a copy
+    // arriving later is not taken in.
+    let late = wire_message(&alice, 0, b"late", now, now + DAY);
+    assert!(store.delete(alice.id(), vec![late.hash.clone()], now).await.unwrap().is_empty());
+    let (added, _) = store.merge(alice.id(), 0, vec![late.clone()], Vec::new(), now).await.unwrap();
+    assert_eq!(added, 0);
+
+    // A tombstone filed under Bob's account cannot block or delete Alice's message.
+    let mine = wire_message(&alice, 0, b"mine", now, now + DAY);
+    store.merge(bob.id(), 0, Vec::new(), vec![mine.hash.clone()], now).await.unwrap();
+    let (added, _) = store.merge(alice.id(), 0, vec![mine.clone()], Vec::new(), now).await.unwrap();
+    assert_eq!(added, 1);
+
+    // A copy with a later expiry raises this one's (an extension this node missed).
+    let extended = hush_node::store::StoredMessage { expiry: now + 2 * DAY, ..mine.clone() };
+    let (added, _) = store.merge(alice.id(), 0, vec![extended], Vec::new(), now).await.unwrap();
+    assert_eq!(added, 0);
+    let (hashes, _) = store.mailbox(alice.id(), 0, now + DAY + 1).await.unwrap();
+    assert_eq!(hashes, vec![mine.hash.clone()], "still live after its old expiry");
+
+    // A public outbox keeps the newest message, whichever order copies arrive in.
+    let older = wire_message(&alice, -21, b"v1", now, now + DAY);
+    let newer = wire_message(&alice, -21, b"v2", now + 5, now + DAY);
+    store.merge(alice.id(), -21, vec![newer.clone()], Vec::new(), now).await.unwrap();
+    store.merge(alice.id(), -21, vec![older], Vec::new(), now).await.unwrap();
+    let (slot, _) = store.mailbox(alice.id(), -21, now).await.unwrap();
+    assert_eq!(slot, vec![newer.hash]);
+
+    // Nothing expired, or expiring beyond what a client could ask for, is taken in.
+    let stale = wire_message(&alice, 0, b"stale", now - 2 * DAY, now - 1);
+    let forever = wire_message(&alice, 0, b"forever", now, now + 400 * DAY);
+    let (added, _) =
+        store.merge(alice.id(), 0, vec![stale, forever], Vec::new(), now).await.unwrap();
+    assert_eq!(added, 0);
+    store.close().await;
+}

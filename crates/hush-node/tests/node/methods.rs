@@ -256,14 +256,16 @@ async fn namespace_rules() {
     let messages = body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["data"], b64(&[2; 4]));
-    // A replaced message counts as deleted: the same message again is refused.
+    // A replaced message is not a deleted one: storing it again puts it back in the slot.
     let ts = node.now();
     let p = json!({
         "pubkey": alice.hex(), "pubkey_ed25519": alice.ed_hex(), "namespace": -21,
         "timestamp": ts, "ttl": DAY, "data": b64(&[0; 4]),
         "signature": alice.sign(format!("store-21{ts}").as_bytes()),
     });
-    assert_eq!(node.rpc("store", p).await.0, 409);
+    assert_eq!(node.rpc("store", p).await.0, 200);
+    let (_, body) = node.rpc("retrieve", json!({"pubkey": alice.hex(), "namespace": -21})).await;
+    assert_eq!(body["messages"][0]["data"], b64(&[0; 4]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

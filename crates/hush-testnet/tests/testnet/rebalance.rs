@@ -143,3 +143,56 @@ async fn a_node_leaving_hands_its_mailboxes_over_before_dropping_them() {
     assert!(summary.is_empty(), "{} mailboxes left on the retired node", summary.len());
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_deleted_in_its_new_swarm_before_the_hand_off_stays_deleted() {
+    // No background rounds: this test decides when hand-offs happen.
+    let mut net = Testnet::builder()
+        .nodes(12)
+        .sync_interval(Duration::from_secs(3600))
+        .start()
+        .await
+        .unwrap();
+    let client = Client::new();
+    let account = Account::new(500);
+    let old_swarm = net.swarm_of(&account.id());
+    let url = net.url(old_swarm[0]).unwrap();
+    let doomed = client.store(&url, &account, b"delete me").await.unwrap();
+    let kept = client.store(&url, &account, b"keep me").await.unwrap();
+
+    net.add_nodes(6).await.unwrap();
+    let new_swarm = net.swarm_of(&account.id());
+    let newcomer = *new_swarm.iter().find(|&&i| i >= 12).unwrap();
+    // The newcomer does not have the message yet; the client deletes it there anyway.
+    let p = json!({
+        "pubkey": account.hex(), "pubkey_ed25519": account.ed_hex(), "messages": [doomed],
+        "signature": account.sign(format!("delete{doomed}").as_bytes()),
+    });
+    let (status, body) = client.rpc(&net.url(newcomer).unwrap(), "delete", p).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+
+    // Now the old swarm hands the mailbox over: the deleted message must not come back.
+    for _ in 0..3 {
+        net.sync_now();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let expected = HashSet::from([kept]);
+    let settled = eventually(Duration::from_secs(30), || async {
+        net.sync_now();
+        for &i in &new_swarm {
+            match client.hashes(&net.url(i).unwrap(), &account).await {
+                Ok(have) if have == expected => {}
+                _ => return false,
+            }
+        }
+        for i in (0..net.len()).filter(|i| !new_swarm.contains(i)) {
+            if held(&net, i, &account).await > 0 {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    assert!(settled, "the deleted message came back, or the kept one did not arrive");
+    net.shutdown().await;
+}
