@@ -188,8 +188,8 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
     let path = req.uri().path().to_owned();
     match (req.method().clone(), path.as_str()) {
         (Method::POST, "/storage_rpc/v1") => {
-            with_body(state, req, |body, _slot| async move {
-                let (method, reply) = rpc::handle(&state.rpc, &body).await;
+            with_body(state, req, |body, slot| async move {
+                let (method, reply) = rpc::handle(&state.rpc, &body, Some(slot)).await;
                 state.rpc.metrics.request(method, reply.status);
                 rpc_reply(reply)
             })

@@ -51,7 +51,7 @@ pub(crate) async fn handle(
     };
     match next {
         NextHop::Final { request, json, base64 } => {
-            let (method, reply) = rpc::handle(ctx, &request).await;
+            let (method, reply) = rpc::handle(ctx, &request, Some(slot)).await;
             ctx.metrics.request(method, reply.status);
             let inner = if json {
                 json!({ "status": reply.status, "body": match reply.body {

@@ -10,6 +10,7 @@ mod params;
 mod request;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -121,8 +122,14 @@ pub fn json_values_bound(body: &[u8]) -> usize {
     body.iter().filter(|&&b| matches!(b, b',' | b':' | b'[' | b'{')).count()
 }
 
-/// Handles one request body; returns the method name (for metrics) and the reply.
-pub async fn handle(ctx: &Ctx, body: &[u8]) -> (&'static str, Reply) {
+/// Handles one request body; returns the method name (for metrics) and the reply. `slot` is
+/// the request's place among those processed at once: a long-polling `retrieve` gives it up
+/// while it waits.
+pub async fn handle(
+    ctx: &Ctx,
+    body: &[u8],
+    slot: Option<tokio::sync::SemaphorePermit<'_>>,
+) -> (&'static str, Reply) {
     if json_values_bound(body) > MAX_JSON_VALUES {
         return ("invalid", Reply::text(400, "invalid json: too many values"));
     }
@@ -141,10 +148,44 @@ pub async fn handle(ctx: &Ctx, body: &[u8]) -> (&'static str, Reply) {
     };
     let reply = match request::parse(name, params, false) {
         Ok(Request::Batch { sequential, requests }) => batch(ctx, sequential, requests).await,
+        Ok(Request::Retrieve(r)) if r.wait_ms.is_some_and(|w| w > 0) => {
+            long_poll(ctx, r, slot).await
+        }
         Ok(req) => execute(ctx, req, &mut { MAX_RETRIEVE_BYTES }).await,
         Err(e) => Reply::text(400, e.0),
     };
     (name, reply)
+}
+
+/// hush's long poll: a `retrieve` with `wait` that finds nothing new waits (without holding
+/// a processing slot) until a message arrives in the mailbox or `wait` ms pass, then answers
+/// like a plain `retrieve`. Session nodes ignore `wait` and answer at once.
+async fn long_poll(
+    ctx: &Ctx,
+    r: RetrieveReq,
+    slot: Option<tokio::sync::SemaphorePermit<'_>>,
+) -> Reply {
+    let wait = Duration::from_millis(r.wait_ms.unwrap_or(0));
+    let namespace = r.namespace.unwrap_or_default();
+    let Some(watch) = ctx.store.watch(r.account, namespace.0) else {
+        // Too many waiting already: answer at once.
+        return execute(ctx, Request::Retrieve(r), &mut { MAX_RETRIEVE_BYTES }).await;
+    };
+    // Registered before looking, so a message stored in between still wakes us.
+    let arrived = watch.notified();
+    tokio::pin!(arrived);
+    arrived.as_mut().enable();
+    let first = execute(ctx, Request::Retrieve(r.clone()), &mut { MAX_RETRIEVE_BYTES }).await;
+    let nothing_new = first.status == 200
+        && matches!(&first.body, Body::Json(v) if v["messages"].as_array().is_some_and(Vec::is_empty));
+    if !nothing_new {
+        return first;
+    }
+    drop(slot);
+    if tokio::time::timeout(wait, arrived).await.is_err() {
+        return first;
+    }
+    execute(ctx, Request::Retrieve(r), &mut { MAX_RETRIEVE_BYTES }).await
 }
 
 async fn batch(ctx: &Ctx, sequential: bool, requests: Vec<(&'static str, Request)>) -> Reply {
@@ -177,6 +218,7 @@ async fn execute(ctx: &Ctx, req: Request, budget: &mut usize) -> Reply {
         Request::Revoke(r) => revoke(ctx, r).await,
         Request::GetSwarm(account) => Ok(get_swarm(ctx, &account)),
         Request::Info => Ok(info(ctx)),
+        Request::NetworkRegistry => Ok(network_registry(ctx)),
         Request::Oxend { endpoint, params } => Ok(oxend(ctx, &endpoint, &params)),
         Request::Batch { .. } => Ok(Reply::text(
             400,
@@ -524,6 +566,20 @@ fn swarm_json(ctx: &Ctx, network: &Network, account: &AccountId) -> Value {
 
 fn get_swarm(ctx: &Ctx, account: &AccountId) -> Reply {
     Reply::json(200, swarm_json(ctx, &ctx.membership.current(), account))
+}
+
+fn network_registry(ctx: &Ctx) -> Reply {
+    match ctx.membership.current().registry() {
+        Some(r) => {
+            let mut body = Map::new();
+            body.insert(
+                "registry".to_owned(),
+                serde_json::to_value(r.signed()).unwrap_or_default(),
+            );
+            Reply::json(200, stamped(ctx, body))
+        }
+        None => Reply::text(404, "this node has no network registry"),
+    }
 }
 
 fn info(ctx: &Ctx) -> Reply {

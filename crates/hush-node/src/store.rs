@@ -174,7 +174,17 @@ pub struct Store {
     readers: Arc<ReadPool>,
     writer: Arc<Mutex<Option<JoinHandle<()>>>>,
     limits: Limits,
+    watchers: Arc<Watchers>,
 }
+
+/// Mailboxes someone is waiting on (long polls), woken when a message arrives.
+#[derive(Debug, Default)]
+struct Watchers {
+    map: Mutex<std::collections::HashMap<(AccountId, i16), std::sync::Weak<tokio::sync::Notify>>>,
+}
+
+/// Most mailboxes watched at once; more long polls are answered at once.
+const MAX_WATCHED: usize = 100_000;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -238,7 +248,43 @@ impl Store {
             .name("hush-node-store".to_owned())
             .spawn(move || writer_loop(writer, rx))
             .map_err(|source| Error::File { path: path.to_owned(), source })?;
-        Ok(Self { jobs, readers, writer: Arc::new(Mutex::new(Some(handle))), limits })
+        Ok(Self {
+            jobs,
+            readers,
+            writer: Arc::new(Mutex::new(Some(handle))),
+            limits,
+            watchers: Arc::default(),
+        })
+    }
+
+    /// A notifier woken whenever a message arrives in the mailbox (stored here, replicated
+    /// or merged from another node); `None` when too many mailboxes are watched already.
+    pub fn watch(&self, account: AccountId, namespace: i16) -> Option<Arc<tokio::sync::Notify>> {
+        let mut map = self.watchers.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(notify) = map.get(&(account, namespace)).and_then(std::sync::Weak::upgrade) {
+            return Some(notify);
+        }
+        if map.len() >= MAX_WATCHED {
+            map.retain(|_, w| w.strong_count() > 0);
+            if map.len() >= MAX_WATCHED {
+                return None;
+            }
+        }
+        let notify = Arc::new(tokio::sync::Notify::new());
+        map.insert((account, namespace), Arc::downgrade(&notify));
+        Some(notify)
+    }
+
+    /// Wakes whoever waits on the mailbox.
+    fn wake(&self, account: AccountId, namespace: i16) {
+        let mut map = self.watchers.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match map.get(&(account, namespace)).map(std::sync::Weak::upgrade) {
+            Some(Some(notify)) => notify.notify_waiters(),
+            Some(None) => {
+                map.remove(&(account, namespace));
+            }
+            None => {}
+        }
     }
 
     /// Lets queued jobs finish, closes the database (checkpointing the WAL) and waits for the
@@ -304,71 +350,77 @@ impl Store {
         now: u64,
     ) -> std::result::Result<Stored, StoreError> {
         let limits = self.limits;
-        self.write(move |conn| {
-            let deleted = conn
-                .prepare_cached("SELECT 1 FROM tombstones WHERE account = ?1 AND hash = ?2")?
-                .exists(params![&msg.account.as_bytes()[..], msg.hash.as_str()])?;
-            if deleted {
-                return Err(StoreError::Deleted);
-            }
-            let existing: Option<u64> = conn
-                .query_row(
-                    "SELECT expiry FROM messages WHERE hash = ?1",
-                    [msg.hash.as_str()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if existing.is_some_and(|old| old <= now) {
-                // Expired but not yet swept: it is gone; store the message anew.
-                conn.execute("DELETE FROM messages WHERE hash = ?1", [msg.hash.as_str()])?;
-            } else if let Some(old) = existing {
-                let expiry = old.max(msg.expiry);
-                if expiry != old {
+        let (account, namespace) = (msg.account, msg.namespace.0);
+        let stored = self
+            .write(move |conn| {
+                let deleted = conn
+                    .prepare_cached("SELECT 1 FROM tombstones WHERE account = ?1 AND hash = ?2")?
+                    .exists(params![&msg.account.as_bytes()[..], msg.hash.as_str()])?;
+                if deleted {
+                    return Err(StoreError::Deleted);
+                }
+                let existing: Option<u64> = conn
+                    .query_row(
+                        "SELECT expiry FROM messages WHERE hash = ?1",
+                        [msg.hash.as_str()],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if existing.is_some_and(|old| old <= now) {
+                    // Expired but not yet swept: it is gone; store the message anew.
+                    conn.execute("DELETE FROM messages WHERE hash = ?1", [msg.hash.as_str()])?;
+                } else if let Some(old) = existing {
+                    let expiry = old.max(msg.expiry);
+                    if expiry != old {
+                        conn.execute(
+                            "UPDATE messages SET expiry = ?1 WHERE hash = ?2",
+                            params![expiry, msg.hash.as_str()],
+                        )?;
+                    }
+                    return Ok(Stored { expiry, already: true });
+                }
+                if msg.namespace.is_public_outbox() {
+                    // The slot's previous message goes first, so it does not count against the
+                    // quota of its replacement (the savepoint restores it if the store fails).
+                    // No tombstone: between members the newest message of a slot wins (`merge`).
                     conn.execute(
-                        "UPDATE messages SET expiry = ?1 WHERE hash = ?2",
-                        params![expiry, msg.hash.as_str()],
+                        "DELETE FROM messages WHERE account = ?1 AND namespace = ?2",
+                        params![&msg.account.as_bytes()[..], msg.namespace.0],
                     )?;
                 }
-                return Ok(Stored { expiry, already: true });
-            }
-            if msg.namespace.is_public_outbox() {
-                // The slot's previous message goes first, so it does not count against the
-                // quota of its replacement (the savepoint restores it if the store fails).
-                // No tombstone: between members the newest message of a slot wins (`merge`).
-                conn.execute(
-                    "DELETE FROM messages WHERE account = ?1 AND namespace = ?2",
-                    params![&msg.account.as_bytes()[..], msg.namespace.0],
+                let size = msg.data.len() as u64;
+                let account_bytes: u64 = conn
+                    .query_row(
+                        "SELECT bytes FROM account_usage WHERE account = ?1",
+                        [&msg.account.as_bytes()[..]],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .unwrap_or(0);
+                if account_bytes + size > limits.max_account_bytes {
+                    return Err(StoreError::AccountFull);
+                }
+                let node_bytes: u64 =
+                    conn.query_row("SELECT bytes FROM node_usage WHERE id = 0", [], |r| r.get(0))?;
+                if node_bytes + size > limits.max_node_bytes {
+                    return Err(StoreError::NodeFull);
+                }
+                insert_message(
+                    conn,
+                    &msg.account,
+                    msg.namespace.0,
+                    &msg.hash,
+                    msg.timestamp,
+                    msg.expiry,
+                    &msg.data,
                 )?;
-            }
-            let size = msg.data.len() as u64;
-            let account_bytes: u64 = conn
-                .query_row(
-                    "SELECT bytes FROM account_usage WHERE account = ?1",
-                    [&msg.account.as_bytes()[..]],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .unwrap_or(0);
-            if account_bytes + size > limits.max_account_bytes {
-                return Err(StoreError::AccountFull);
-            }
-            let node_bytes: u64 =
-                conn.query_row("SELECT bytes FROM node_usage WHERE id = 0", [], |r| r.get(0))?;
-            if node_bytes + size > limits.max_node_bytes {
-                return Err(StoreError::NodeFull);
-            }
-            insert_message(
-                conn,
-                &msg.account,
-                msg.namespace.0,
-                &msg.hash,
-                msg.timestamp,
-                msg.expiry,
-                &msg.data,
-            )?;
-            Ok(Stored { expiry: msg.expiry, already: false })
-        })
-        .await
+                Ok(Stored { expiry: msg.expiry, already: false })
+            })
+            .await?;
+        if !stored.already {
+            self.wake(account, namespace);
+        }
+        Ok(stored)
     }
 
     /// Messages of one mailbox after `last_hash`, in storage order, within the limits.
@@ -767,7 +819,7 @@ impl Store {
         tombstones: Vec<String>,
         now: u64,
     ) -> std::result::Result<(usize, usize), StoreError> {
-        self.write(move |conn| {
+        let merged = self.write(move |conn| {
             let key = &account.as_bytes()[..];
             let mut deleted = 0;
             for h in &tombstones {
@@ -839,7 +891,11 @@ impl Store {
             }
             Ok((added, deleted))
         })
-        .await
+        .await?;
+        if merged.0 > 0 {
+            self.wake(account, namespace);
+        }
+        Ok(merged)
     }
 
     /// Removes the handed-off part of a mailbox this node no longer serves: exactly

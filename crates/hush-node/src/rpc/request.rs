@@ -35,8 +35,10 @@ pub(crate) struct StoreReq {
     pub(crate) auth: Auth,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct RetrieveReq {
+    /// hush extension: hold the request up to this long (ms) while there is nothing new.
+    pub(crate) wait_ms: Option<u64>,
     pub(crate) account: AccountId,
     pub(crate) namespace: Option<Namespace>,
     pub(crate) last_hash: Option<String>,
@@ -114,8 +116,17 @@ pub(crate) enum Request {
     Revoke(RevokeReq),
     GetSwarm(AccountId),
     Info,
-    Oxend { endpoint: String, params: Value },
-    Batch { sequential: bool, requests: Vec<(&'static str, Self)> },
+    /// hush extension: the signed network registry, for clients refreshing their node list
+    /// through an onion path.
+    NetworkRegistry,
+    Oxend {
+        endpoint: String,
+        params: Value,
+    },
+    Batch {
+        sequential: bool,
+        requests: Vec<(&'static str, Self)>,
+    },
 }
 
 /// Why a request could not be parsed: the HTTP 400 body.
@@ -138,6 +149,7 @@ pub(crate) fn method_name(method: &str) -> Option<&'static str> {
         "get_swarm" | "get_snodes_for_pubkey" => "get_swarm",
         "info" => "info",
         "oxend_request" => "oxend_request",
+        "network_registry" => "network_registry",
         "batch" => "batch",
         "sequence" => "sequence",
         _ => return None,
@@ -153,7 +165,7 @@ pub(crate) fn parse(
     let p = Params(params);
     let result = match method {
         "store" => store(&p).map(Request::Store),
-        "retrieve" => retrieve(&p).map(Request::Retrieve),
+        "retrieve" => retrieve(&p, nested).map(Request::Retrieve),
         "delete" => delete(&p).map(Request::Delete),
         "delete_all" | "delete_before" => delete_where(&p, method == "delete_before"),
         "expire_all" => expire_all(&p),
@@ -162,6 +174,7 @@ pub(crate) fn parse(
         "revoke_subaccount" | "unrevoke_subaccount" => revoke(&p, method == "revoke_subaccount"),
         "get_swarm" => p.account().map(Request::GetSwarm),
         "info" => Ok(Request::Info),
+        "network_registry" => Ok(Request::NetworkRegistry),
         "oxend_request" => oxend(&p),
         "batch" | "sequence" => return batch(params, method == "sequence", nested),
         _ => return Err(ParseError(format!("no method {method}"))),
@@ -190,7 +203,10 @@ fn store(p: &Params<'_>) -> ParamResult<StoreReq> {
     })
 }
 
-fn retrieve(p: &Params<'_>) -> ParamResult<RetrieveReq> {
+/// Longest a `retrieve` may be held open (below the relay and request timeouts).
+pub(crate) const MAX_WAIT_MS: u64 = 20_000;
+
+fn retrieve(p: &Params<'_>, nested: bool) -> ParamResult<RetrieveReq> {
     let account = p.account()?;
     let last_hash = match p.get_either("last_hash", "lastHash")? {
         None => None,
@@ -208,7 +224,10 @@ fn retrieve(p: &Params<'_>) -> ParamResult<RetrieveReq> {
             }
         }
     };
+    // Only a request of its own may wait: a batch answers at once.
+    let wait_ms = if nested { None } else { p.u64_lenient("wait")?.map(|w| w.min(MAX_WAIT_MS)) };
     Ok(RetrieveReq {
+        wait_ms,
         auth: p.auth(&account)?,
         account,
         namespace: p.namespace()?,

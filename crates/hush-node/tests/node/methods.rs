@@ -629,3 +629,46 @@ async fn malformed_requests_get_400_with_a_reason() {
         assert!(text_body.contains(text), "{body}: {text_body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrieve_with_wait_is_a_long_poll_woken_by_a_store() {
+    let node = std::sync::Arc::new(TestNode::start().await);
+    let alice = Account::new(1);
+    let first = store0(&node, &alice, b"before").await;
+    // Something new already: answered at once.
+    let p = with(alice.auth("retrieve", 0, node.now()), json!({"wait": 20_000}));
+    let (status, body) = node.rpc("retrieve", p).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["messages"][0]["hash"], first);
+
+    // Nothing new: it waits, and a store wakes it with the new message.
+    let waiting = {
+        let node = node.clone();
+        let p = with(
+            alice.auth("retrieve", 0, node.now()),
+            json!({"wait": 20_000, "last_hash": first}),
+        );
+        tokio::spawn(async move { node.rpc("retrieve", p).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the long poll answered before anything arrived");
+    let second = store0(&node, &alice, b"after").await;
+    let (status, body) = waiting.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(body["messages"][0]["hash"], second);
+
+    // Nothing arrives: an empty answer once the wait is over; inside a batch, no waiting.
+    let p = with(alice.auth("retrieve", 0, node.now()), json!({"wait": 200, "last_hash": second}));
+    let (status, body) = node.rpc("retrieve", p).await;
+    assert_eq!(status, 200);
+    assert!(body["messages"].as_array().unwrap().is_empty());
+    let sub =
+        with(alice.auth("retrieve", 0, node.now()), json!({"wait": 20_000, "last_hash": second}));
+    let batch = json!({"requests": [{"method": "retrieve", "params": sub}]});
+    let (status, body) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), node.rpc("batch", batch))
+            .await
+            .expect("a batch does not wait");
+    assert_eq!(status, 200, "{body}");
+}

@@ -1,0 +1,590 @@
+//! [`Client`]: one open profile — its account, its database, its view of the network — and
+//! the background tasks that keep it in touch (outbox, poller, expiry, registry refresh).
+//!
+//! Operations that change only local state (contacts, settings, reading a conversation) work
+//! without a network; those that send queue their requests in the database first (the
+//! outbox), so a message survives a crash or restart once the call returns, and the outbox
+//! task delivers it when it can.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use hush_proto::redact::Redacted;
+use hush_proto::{AccountId, IdPrefix, Identity};
+use serde::Serialize;
+use tokio::sync::{Notify, broadcast, watch};
+use tokio::task::JoinHandle;
+use zeroize::Zeroizing;
+
+use crate::db::{ContactChange, Db, Disappearing, Message, MessageStatus};
+use crate::events::Event;
+use crate::net::{Net, NetConfig};
+use crate::profile::{Profile, ProfileName};
+use crate::{Contact, Conversation, Error, Result, outbox, receive, send};
+
+/// How long a poll waits at a node for a new message (the node holds the request open).
+/// Below the relay timeout of every hop (25 s on real nodes, 10 s on test networks).
+pub const DEFAULT_POLL_WAIT: Duration = Duration::from_secs(8);
+/// How often the client asks for a newer registry.
+const REGISTRY_REFRESH: Duration = Duration::from_secs(600);
+/// Setting keys.
+const READ_RECEIPTS: &str = "read_receipts";
+const TYPING_INDICATORS: &str = "typing_indicators";
+const SAVED_REGISTRY: &str = "registry";
+
+/// What [`Client::open`] needs.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The data directory (profiles live in `<data dir>/profiles/<name>`).
+    pub data_dir: PathBuf,
+    /// The profile.
+    pub profile: ProfileName,
+    /// The passphrase of a locked profile.
+    pub passphrase: Option<Zeroizing<String>>,
+    /// How to reach the network.
+    pub net: NetConfig,
+    /// How long each poll may wait at a node for new messages.
+    pub poll_wait: Duration,
+}
+
+impl ClientConfig {
+    /// A configuration with defaults: no passphrase, the system's choice of local address.
+    pub fn new(data_dir: PathBuf, profile: ProfileName, network_file: PathBuf) -> Self {
+        Self {
+            data_dir,
+            profile,
+            passphrase: None,
+            net: NetConfig { network_file, local_address: None },
+            poll_wait: DEFAULT_POLL_WAIT,
+        }
+    }
+}
+
+/// Counters of what the client received and dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Messages handled (new, from the swarm).
+    pub received: u64,
+    /// Copies of messages already handled.
+    pub duplicates: u64,
+    /// Messages dropped, by reason (`undecryptable`, `blocked`, `invalid`, `expired`, …).
+    pub dropped: BTreeMap<String, u64>,
+}
+
+/// A hush client on one profile. Cheap to clone (all clones share the same state).
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// The shared state.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) identity: Identity,
+    /// Our Account ID as text.
+    pub(crate) me: String,
+    pub(crate) display_name: Option<String>,
+    pub(crate) db: Db,
+    net_config: NetConfig,
+    net: OnceLock<Net>,
+    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) outbox_wake: Notify,
+    pub(crate) expiry_wake: Notify,
+    /// The last `sent_at` used, so ours strictly increase.
+    last_sent_at: AtomicU64,
+    shutdown: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    pub(crate) stats: Mutex<Stats>,
+    pub(crate) poll_wait: Duration,
+}
+
+impl Inner {
+    /// The network, set up on first use (reads the network file and the saved registry).
+    pub(crate) fn net(&self) -> Result<&Net> {
+        if let Some(net) = self.net.get() {
+            return Ok(net);
+        }
+        let net = Net::new(&self.net_config)?;
+        if let Some(saved) = self.db.setting(SAVED_REGISTRY)?
+            && let Ok(signed) = serde_json::from_str(&saved)
+        {
+            // A saved registry of another network, or an older one, is simply not adopted.
+            let _ = net.offer_registry(signed);
+        }
+        let _ = self.net.set(net);
+        self.net.get().ok_or(Error::Closed)
+    }
+
+    /// Network time (local time until a node has told us better), ms.
+    pub(crate) fn now(&self) -> u64 {
+        match self.net.get() {
+            Some(net) => net.now(),
+            None => crate::net::local_now(),
+        }
+    }
+
+    /// A send time after every earlier one of this client.
+    pub(crate) fn next_sent_at(&self) -> u64 {
+        let now = self.now();
+        let mut last = self.last_sent_at.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self.last_sent_at.compare_exchange(
+                last,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
+            }
+        }
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        // No subscriber is fine.
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn count_drop(&self, reason: &str) {
+        let mut stats = self.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *stats.dropped.entry(reason.to_owned()).or_insert(0) += 1;
+        tracing::debug!(reason, "dropped a received message");
+    }
+
+    pub(crate) fn count(&self, f: impl FnOnce(&mut Stats)) {
+        f(&mut self.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    }
+
+    pub(crate) fn setting_on(&self, key: &str) -> bool {
+        self.db.setting(key).ok().flatten().is_some_and(|v| v == "true")
+    }
+
+    pub(crate) fn typing_enabled(&self) -> bool {
+        self.setting_on(TYPING_INDICATORS)
+    }
+
+    pub(crate) fn read_receipts_enabled(&self) -> bool {
+        self.setting_on(READ_RECEIPTS)
+    }
+
+    /// Saves the registry in use, so the next start needs no seed.
+    pub(crate) fn save_registry(&self) {
+        if let Some(signed) = self.net.get().and_then(Net::registry)
+            && let Ok(text) = serde_json::to_string(&signed)
+        {
+            let _ = self.db.set_setting(SAVED_REGISTRY, &text);
+        }
+    }
+
+    fn stopping(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+}
+
+/// Parses and checks an Account ID we can message (a standard `05` account).
+pub(crate) fn standard_account(id: &AccountId) -> Result<()> {
+    if id.prefix() == IdPrefix::Standard {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput("only 05 Account IDs can be messaged".to_owned()))
+    }
+}
+
+impl Client {
+    /// Opens the profile's account and database. Nothing is sent or fetched until
+    /// [`Client::start`] or an operation that needs the network.
+    pub fn open(config: ClientConfig) -> Result<Self> {
+        let profile = Profile::new(&config.data_dir, config.profile.clone());
+        let account = profile.load(config.passphrase.as_deref().map(String::as_str))?;
+        let db = Db::open(&profile.database_path(), &account.db_key)?;
+        let (events, _) = broadcast::channel(1024);
+        let (shutdown, _) = watch::channel(false);
+        let me = account.identity.account_id().to_string();
+        let inner = Inner {
+            me,
+            identity: account.identity,
+            display_name: account.display_name,
+            db,
+            net_config: config.net,
+            net: OnceLock::new(),
+            events,
+            outbox_wake: Notify::new(),
+            expiry_wake: Notify::new(),
+            last_sent_at: AtomicU64::new(0),
+            shutdown,
+            tasks: Mutex::new(Vec::new()),
+            stats: Mutex::new(Stats::default()),
+            poll_wait: config.poll_wait,
+        };
+        let client = Self { inner: Arc::new(inner) };
+        // Expired messages go even before the first network contact.
+        client.expire_due()?;
+        Ok(client)
+    }
+
+    /// This account's ID.
+    pub fn account_id(&self) -> AccountId {
+        *self.inner.identity.account_id()
+    }
+
+    /// The display name this account sends with its messages.
+    pub fn display_name(&self) -> Option<&str> {
+        self.inner.display_name.as_deref()
+    }
+
+    /// The local database (read access for UIs).
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// What was received and dropped since the client opened.
+    pub fn stats(&self) -> Stats {
+        self.inner.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Network time, ms since the epoch.
+    pub fn now(&self) -> u64 {
+        self.inner.now()
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// Contacts the network (a registry, paths) and starts the background tasks: outbox,
+    /// poller, expiry and registry refresh. Fails when no node can be reached.
+    pub async fn start(&self) -> Result<()> {
+        let net = self.inner.net()?;
+        net.ensure_registry().await?;
+        net.ensure_paths().await?;
+        self.inner.save_registry();
+        let mut tasks = self.inner.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !tasks.is_empty() {
+            return Ok(());
+        }
+        tasks.push(tokio::spawn(outbox::run(self.inner.clone(), self.inner.stopping())));
+        tasks.push(tokio::spawn(receive::run(self.inner.clone(), self.inner.stopping())));
+        tasks.push(tokio::spawn(expiry_task(self.clone(), self.inner.stopping())));
+        tasks.push(tokio::spawn(registry_task(self.inner.clone(), self.inner.stopping())));
+        Ok(())
+    }
+
+    /// Stops the background tasks (requests in flight are abandoned; queued ones stay queued).
+    pub async fn shutdown(&self) {
+        let _ = self.inner.shutdown.send(true);
+        let tasks: Vec<JoinHandle<()>> = std::mem::take(
+            &mut *self.inner.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for task in tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+        }
+    }
+
+    // ----- sending -----
+
+    /// Queues a text message to `to` (our own ID: Note to Self) and returns it with status
+    /// `sending`. The outbox delivers it: [`Client::start`]ed clients do so in the
+    /// background, others with [`Client::deliver_pending`].
+    pub fn send_text(&self, to: &AccountId, body: &str) -> Result<Message> {
+        send::send_text(&self.inner, to, body)
+    }
+
+    /// Delivers queued requests now (without background tasks), until the outbox is empty,
+    /// only requests waiting for a retry are left, or `deadline` passes. Returns how many
+    /// requests are still queued.
+    pub async fn deliver_pending(&self, deadline: Duration) -> Result<u64> {
+        let net = self.inner.net()?;
+        net.ensure_registry().await?;
+        let work = async {
+            loop {
+                match outbox::run_round(&self.inner).await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        };
+        let _ = tokio::time::timeout(deadline, work).await;
+        self.inner.save_registry();
+        self.inner.db.outbox_len()
+    }
+
+    /// Waits until message `id` is no longer `sending` (delivering the outbox meanwhile if no
+    /// background task does), and returns it. Fails after `timeout`.
+    pub async fn wait_sent(&self, id: i64, timeout: Duration) -> Result<Message> {
+        let mut events = self.subscribe();
+        let started = self.inner.tasks.lock().is_ok_and(|t| !t.is_empty());
+        let wait = async {
+            loop {
+                let message = self
+                    .inner
+                    .db
+                    .message(id)?
+                    .ok_or_else(|| Error::NotFound(format!("no message {id}")))?;
+                if message.status != MessageStatus::Sending {
+                    return Ok(message);
+                }
+                if started {
+                    let _ = events.recv().await;
+                } else {
+                    if outbox::run_round(&self.inner).await? == 0 {
+                        let next = self.inner.db.next_due()?.unwrap_or(u64::MAX);
+                        let pause = next.saturating_sub(self.now()).clamp(50, 5_000);
+                        tokio::time::sleep(Duration::from_millis(pause)).await;
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.unwrap_or_else(|_| {
+            Err(Error::Network(format!("not stored within {} s", timeout.as_secs())))
+        })
+    }
+
+    /// Tries a failed message again.
+    pub fn retry(&self, id: i64) -> Result<()> {
+        let message = self.message(id)?;
+        if message.status != MessageStatus::Failed {
+            return Err(Error::InvalidInput(format!("message {id} has not failed")));
+        }
+        if !self.inner.db.outbox_retry_failed(id, self.now())? {
+            return Err(Error::NotFound(format!("message {id} has nothing left to retry")));
+        }
+        self.inner.db.set_status(id, MessageStatus::Sending, None)?;
+        self.inner.emit(Event::Status {
+            id,
+            conversation: message.conversation,
+            status: MessageStatus::Sending,
+            error: None,
+        });
+        self.inner.outbox_wake.notify_one();
+        Ok(())
+    }
+
+    /// Unsends one of our messages: asks the recipient (and our other devices) to delete it,
+    /// deletes the copies we can delete (our sync copy), and deletes it here.
+    pub fn unsend(&self, id: i64) -> Result<()> {
+        send::unsend(&self.inner, &self.message(id)?)
+    }
+
+    /// Tells `to` we started or stopped typing (only when typing indicators are on).
+    pub fn typing(&self, to: &AccountId, started: bool) -> Result<()> {
+        if !self.inner.typing_enabled() {
+            return Ok(());
+        }
+        send::typing(&self.inner, to, started)
+    }
+
+    /// A conversation's disappearing-messages setting.
+    pub fn disappearing(&self, conversation: &AccountId) -> Result<Disappearing> {
+        self.inner.db.disappearing(&conversation.to_string())
+    }
+
+    /// Sets a conversation's disappearing messages and tells the other side.
+    pub fn set_disappearing(&self, conversation: &AccountId, setting: Disappearing) -> Result<()> {
+        send::set_disappearing(&self.inner, conversation, setting)
+    }
+
+    // ----- reading -----
+
+    /// Polls our swarm once (no waiting at the node) and handles what it finds; returns the
+    /// new messages.
+    pub async fn receive_now(&self) -> Result<Vec<Message>> {
+        let net = self.inner.net()?;
+        net.ensure_registry().await?;
+        let mut events = self.subscribe();
+        receive::poll_until_empty(&self.inner).await?;
+        self.inner.save_registry();
+        let mut out = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            if let Event::Message { message } = event {
+                out.push(message);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Conversations (message requests if `requests`), most recent first.
+    pub fn conversations(&self, requests: bool) -> Result<Vec<Conversation>> {
+        self.inner.db.conversations(requests)
+    }
+
+    /// The newest `limit` messages of a conversation, oldest first.
+    pub fn messages(&self, conversation: &AccountId, limit: usize) -> Result<Vec<Message>> {
+        self.inner.db.messages(&conversation.to_string(), limit)
+    }
+
+    /// Messages after local ID `after` that came from the network (received, or sent by
+    /// another device of this account), oldest first.
+    pub fn arrived_since(&self, after: i64, limit: usize) -> Result<Vec<Message>> {
+        self.inner.db.arrived_since(after, limit)
+    }
+
+    /// One message.
+    pub fn message(&self, id: i64) -> Result<Message> {
+        self.inner.db.message(id)?.ok_or_else(|| Error::NotFound(format!("no message {id}")))
+    }
+
+    /// Marks a conversation read: sends read receipts (when on) and starts after-read
+    /// timers. Returns how many messages were newly read.
+    pub fn mark_read(&self, conversation: &AccountId) -> Result<usize> {
+        send::mark_read(&self.inner, conversation)
+    }
+
+    // ----- contacts and requests -----
+
+    /// Every contact.
+    pub fn contacts(&self) -> Result<Vec<Contact>> {
+        self.inner.db.contacts()
+    }
+
+    /// One contact.
+    pub fn contact(&self, id: &AccountId) -> Result<Option<Contact>> {
+        self.inner.db.contact(&id.to_string())
+    }
+
+    fn change_contact(&self, id: &AccountId, change: ContactChange<'_>) -> Result<Contact> {
+        standard_account(id)?;
+        let key = id.to_string();
+        self.inner.db.update_contact(&key, change, self.now())?;
+        let contact = self
+            .inner
+            .db
+            .contact(&key)?
+            .ok_or_else(|| Error::NotFound(format!("no contact {}", Redacted(id))))?;
+        self.inner.emit(Event::Contact { contact: contact.clone() });
+        Ok(contact)
+    }
+
+    /// Adds (approves) a contact: their messages are accepted, not requests.
+    pub fn add_contact(&self, id: &AccountId) -> Result<Contact> {
+        let contact = self.change_contact(id, ContactChange::Approved(true))?;
+        self.inner.db.set_request(&id.to_string(), false)?;
+        Ok(contact)
+    }
+
+    /// Forgets a contact (their next message is a request again).
+    pub fn remove_contact(&self, id: &AccountId) -> Result<()> {
+        if !self.inner.db.remove_contact(&id.to_string())? {
+            return Err(Error::NotFound(format!("{} is not a contact", Redacted(id))));
+        }
+        Ok(())
+    }
+
+    /// Sets (or clears, with `None`) the nickname of a contact.
+    pub fn set_nickname(&self, id: &AccountId, nickname: Option<&str>) -> Result<Contact> {
+        let nickname = nickname.map(crate::profile::validate_display_name).transpose()?;
+        self.change_contact(id, ContactChange::Nickname(nickname.as_deref()))
+    }
+
+    /// Accepts a message request: the sender becomes a contact and is told so
+    /// (`MessageRequestResponse`).
+    pub fn accept_request(&self, id: &AccountId) -> Result<()> {
+        send::accept_request(&self.inner, id)
+    }
+
+    /// Declines a message request: the conversation is deleted; a later message is a new
+    /// request.
+    pub fn decline_request(&self, id: &AccountId) -> Result<()> {
+        let key = id.to_string();
+        match self.inner.db.conversation(&key)? {
+            Some(c) if c.is_request => self.inner.db.delete_conversation(&key),
+            _ => Err(Error::NotFound(format!("no message request from {}", Redacted(id)))),
+        }
+    }
+
+    /// Blocks an account: its messages are dropped; a pending request from it is deleted.
+    pub fn block(&self, id: &AccountId) -> Result<Contact> {
+        let contact = self.change_contact(id, ContactChange::Blocked(true))?;
+        let key = id.to_string();
+        if self.inner.db.conversation(&key)?.is_some_and(|c| c.is_request) {
+            self.inner.db.delete_conversation(&key)?;
+        }
+        Ok(contact)
+    }
+
+    /// Unblocks an account.
+    pub fn unblock(&self, id: &AccountId) -> Result<Contact> {
+        self.change_contact(id, ContactChange::Blocked(false))
+    }
+
+    // ----- settings -----
+
+    /// Whether we send read receipts (and show the ones we get).
+    pub fn read_receipts(&self) -> bool {
+        self.inner.read_receipts_enabled()
+    }
+
+    /// Turns read receipts on or off.
+    pub fn set_read_receipts(&self, on: bool) -> Result<()> {
+        self.inner.db.set_setting(READ_RECEIPTS, if on { "true" } else { "false" })
+    }
+
+    /// Whether we send and show typing indicators.
+    pub fn typing_indicators(&self) -> bool {
+        self.inner.typing_enabled()
+    }
+
+    /// Turns typing indicators on or off.
+    pub fn set_typing_indicators(&self, on: bool) -> Result<()> {
+        self.inner.db.set_setting(TYPING_INDICATORS, if on { "true" } else { "false" })
+    }
+
+    // ----- maintenance -----
+
+    /// Deletes the messages whose disappearing timer ran out; returns how many.
+    pub fn expire_due(&self) -> Result<usize> {
+        let gone = self.inner.db.take_expired(self.now())?;
+        for m in &gone {
+            self.inner.emit(Event::Deleted {
+                id: m.id,
+                conversation: m.conversation.clone(),
+                reason: "expired",
+            });
+        }
+        Ok(gone.len())
+    }
+
+    /// The guards of the client's onion paths (for tests and diagnostics).
+    pub fn guards(&self) -> Vec<std::net::SocketAddr> {
+        self.inner.net.get().map_or_else(Vec::new, |net| {
+            net.guards().iter().map(|n| std::net::SocketAddr::new(n.ip, n.https_port)).collect()
+        })
+    }
+}
+
+/// Deletes messages when their time is up.
+async fn expiry_task(client: Client, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = client.expire_due() {
+            tracing::warn!(error = %e, "deleting expired messages failed");
+        }
+        let next = client.inner.db.next_expiry().ok().flatten();
+        let pause = next.map_or(60_000, |t| t.saturating_sub(client.now()).clamp(10, 60_000));
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = client.inner.expiry_wake.notified() => {}
+            () = tokio::time::sleep(Duration::from_millis(pause)) => {}
+        }
+    }
+}
+
+/// Asks for a newer registry now and then.
+async fn registry_task(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(REGISTRY_REFRESH) => {}
+        }
+        if let Ok(net) = inner.net()
+            && let Ok(true) = net.refresh_registry().await
+        {
+            inner.save_registry();
+        }
+    }
+}

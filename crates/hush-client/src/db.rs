@@ -1,0 +1,877 @@
+//! The local database: SQLCipher, keyed with the profile's random 32-byte database key, in WAL
+//! mode with `synchronous = FULL` (a queued message survives a crash once `send` returns).
+//!
+//! One connection behind a mutex; every call is short (no lock is held across an `.await`).
+//! Types here are what UIs see: [`Conversation`], [`Contact`], [`Message`].
+
+mod schema;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use hush_sodium::Secret;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+/// Disappearing-messages setting of a conversation (and of a message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", content = "seconds", rename_all = "kebab-case")]
+pub enum Disappearing {
+    /// Messages stay.
+    Off,
+    /// Deleted this many seconds after being read.
+    AfterRead(u32),
+    /// Deleted this many seconds after being sent.
+    AfterSend(u32),
+}
+
+impl Disappearing {
+    /// The `(Content.expirationType, seconds)` pair.
+    pub(crate) fn to_parts(self) -> (i64, i64) {
+        match self {
+            Self::Off => (0, 0),
+            Self::AfterRead(s) => (1, i64::from(s)),
+            Self::AfterSend(s) => (2, i64::from(s)),
+        }
+    }
+
+    pub(crate) fn from_parts(mode: i64, secs: i64) -> Self {
+        let secs = u32::try_from(secs).unwrap_or(0);
+        match (mode, secs) {
+            (_, 0) => Self::Off,
+            (1, s) => Self::AfterRead(s),
+            (2, s) => Self::AfterSend(s),
+            _ => Self::Off,
+        }
+    }
+
+    /// The timer in milliseconds (0 when off).
+    pub fn millis(self) -> u64 {
+        match self {
+            Self::Off => 0,
+            Self::AfterRead(s) | Self::AfterSend(s) => u64::from(s) * 1000,
+        }
+    }
+}
+
+/// Where a message stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    /// Outgoing, not yet stored by the recipient's swarm.
+    Sending,
+    /// Outgoing, stored by the recipient's swarm.
+    Sent,
+    /// Outgoing, given up (see the message's error).
+    Failed,
+    /// Outgoing: the recipient read it (read receipt); incoming: we read it.
+    Read,
+    /// Incoming, not read yet.
+    Received,
+}
+
+impl MessageStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Read => "read",
+            Self::Received => "received",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "sending" => Self::Sending,
+            "sent" => Self::Sent,
+            "failed" => Self::Failed,
+            "read" => Self::Read,
+            _ => Self::Received,
+        }
+    }
+}
+
+/// A message in a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Message {
+    /// Local ID.
+    pub id: i64,
+    /// The conversation (the other account's ID; ours for Note to Self).
+    pub conversation: String,
+    /// Whether we wrote it.
+    pub outgoing: bool,
+    /// Who wrote it.
+    pub author: String,
+    /// The text.
+    pub body: String,
+    /// When the author sent it (ms).
+    pub sent_at: u64,
+    /// When this device got it (ms).
+    pub received_at: u64,
+    /// Where it stands.
+    pub status: MessageStatus,
+    /// Why it failed, for failed messages.
+    pub error: Option<String>,
+    /// The hash of its stored copy.
+    pub hash: Option<String>,
+    /// Its disappearing setting.
+    pub disappearing: Disappearing,
+    /// When it will be deleted from this device (ms).
+    pub expires_at: Option<u64>,
+    /// Outgoing, written on another device of this account.
+    pub synced: bool,
+}
+
+/// A conversation with its latest state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Conversation {
+    /// The other account's ID (ours for Note to Self).
+    pub id: String,
+    /// The name to show: nickname, else display name.
+    pub name: Option<String>,
+    /// Last message or change (ms).
+    pub last_activity: u64,
+    /// Incoming messages not read yet.
+    pub unread: u64,
+    /// Whether it is a message request (from someone not approved).
+    pub is_request: bool,
+    /// Its disappearing setting.
+    pub disappearing: Disappearing,
+    /// The newest message's text.
+    pub last_message: Option<String>,
+}
+
+/// Someone we know.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    /// Their Account ID.
+    pub account_id: String,
+    /// The name they gave themselves.
+    pub display_name: Option<String>,
+    /// The name we gave them.
+    pub nickname: Option<String>,
+    /// We accept their messages.
+    pub approved: bool,
+    /// They accepted ours.
+    pub approved_me: bool,
+    /// Their messages are dropped.
+    pub blocked: bool,
+}
+
+/// A request to the network waiting in the outbox.
+#[derive(Clone, Debug)]
+pub(crate) struct OutboxItem {
+    pub(crate) id: i64,
+    pub(crate) message_id: Option<i64>,
+    pub(crate) action: String,
+    pub(crate) destination: String,
+    pub(crate) namespace: i16,
+    pub(crate) data: Vec<u8>,
+    pub(crate) ttl_ms: u64,
+    pub(crate) timestamp: u64,
+    pub(crate) attempts: u32,
+    pub(crate) give_up_at: u64,
+}
+
+/// A new entry for the outbox.
+#[derive(Clone, Debug)]
+pub(crate) struct NewOutbox<'a> {
+    pub(crate) message_id: Option<i64>,
+    pub(crate) action: &'a str,
+    pub(crate) destination: &'a str,
+    pub(crate) namespace: i16,
+    pub(crate) data: &'a [u8],
+    pub(crate) ttl_ms: u64,
+    pub(crate) timestamp: u64,
+    pub(crate) give_up_at: u64,
+}
+
+/// A new incoming or synced message.
+#[derive(Clone, Debug)]
+pub(crate) struct NewMessage<'a> {
+    pub(crate) conversation: &'a str,
+    pub(crate) outgoing: bool,
+    pub(crate) author: &'a str,
+    pub(crate) body: &'a str,
+    pub(crate) sent_at: u64,
+    pub(crate) received_at: u64,
+    pub(crate) status: MessageStatus,
+    pub(crate) hash: Option<&'a str>,
+    pub(crate) disappearing: Disappearing,
+    pub(crate) expires_at: Option<u64>,
+    pub(crate) synced: bool,
+}
+
+/// The encrypted database of one profile.
+#[derive(Debug)]
+pub struct Db {
+    conn: Mutex<Connection>,
+}
+
+const MESSAGE_COLUMNS: &str = "id, conversation, outgoing, author, body, sent_at, received_at, \
+                               status, error, hash, expire_mode, expire_secs, expires_at, synced";
+
+fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: r.get(0)?,
+        conversation: r.get(1)?,
+        outgoing: r.get(2)?,
+        author: r.get(3)?,
+        body: r.get(4)?,
+        sent_at: r.get(5)?,
+        received_at: r.get(6)?,
+        status: MessageStatus::parse(&r.get::<_, String>(7)?),
+        error: r.get(8)?,
+        hash: r.get(9)?,
+        disappearing: Disappearing::from_parts(r.get(10)?, r.get(11)?),
+        expires_at: r.get(12)?,
+        synced: r.get(13)?,
+    })
+}
+
+impl Db {
+    /// Opens (or creates) the database at `path` with `key`, and migrates it. A wrong key is
+    /// reported as such, not as a damaged file.
+    pub fn open(path: &Path, key: &Secret<32>) -> Result<Self> {
+        let mut conn = Connection::open(path)?;
+        let hex_key = zeroize::Zeroizing::new(format!("x'{}'", hex::encode(key.expose())));
+        conn.pragma_update(None, "key", &*hex_key)?;
+        if conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_err()
+        {
+            return Err(Error::Corrupt {
+                path: path.to_owned(),
+                reason: "cannot be opened with this profile's key".to_owned(),
+            });
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        migrate(&mut conn, path)?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>) -> Result<R> {
+        let mut conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(f(&mut conn)?)
+    }
+
+    // ----- settings -----
+
+    /// A setting's value.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.with(|c| {
+            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()
+        })
+    }
+
+    /// Sets a setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+        })
+    }
+
+    // ----- conversations -----
+
+    /// Creates the conversation if it is new (as a request or not); returns whether it was
+    /// created.
+    pub(crate) fn ensure_conversation(&self, id: &str, now: u64, is_request: bool) -> Result<bool> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO conversations (id, created_at, last_activity, is_request)
+                 VALUES (?1, ?2, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+                params![id, now, is_request],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    /// Every conversation, newest activity first; requests only if `requests`.
+    pub fn conversations(&self, requests: bool) -> Result<Vec<Conversation>> {
+        self.with(|c| {
+            c.prepare(
+                "SELECT v.id, coalesce(k.nickname, k.display_name), v.last_activity, v.unread,
+                        v.is_request, v.expire_mode, v.expire_secs,
+                        (SELECT body FROM messages m WHERE m.conversation = v.id
+                         ORDER BY sent_at DESC, id DESC LIMIT 1)
+                 FROM conversations v LEFT JOIN contacts k ON k.account_id = v.id
+                 WHERE v.is_request = ?1
+                 ORDER BY v.last_activity DESC",
+            )?
+            .query_map([requests], |r| {
+                Ok(Conversation {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    last_activity: r.get(2)?,
+                    unread: r.get(3)?,
+                    is_request: r.get(4)?,
+                    disappearing: Disappearing::from_parts(r.get(5)?, r.get(6)?),
+                    last_message: r.get(7)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    /// One conversation.
+    pub fn conversation(&self, id: &str) -> Result<Option<Conversation>> {
+        Ok(self
+            .conversations(false)?
+            .into_iter()
+            .chain(self.conversations(true)?)
+            .find(|c| c.id == id))
+    }
+
+    /// Makes a request an ordinary conversation (accepted), or records that it is one.
+    pub(crate) fn set_request(&self, id: &str, is_request: bool) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE conversations SET is_request = ?2 WHERE id = ?1",
+                params![id, is_request],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Sets the disappearing-messages setting of a conversation.
+    pub(crate) fn set_disappearing(&self, id: &str, setting: Disappearing, now: u64) -> Result<()> {
+        let (mode, secs) = setting.to_parts();
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO conversations (id, created_at, last_activity, expire_mode, expire_secs)
+                 VALUES (?1, ?2, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET expire_mode = ?3, expire_secs = ?4",
+                params![id, now, mode, secs],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The disappearing-messages setting of a conversation.
+    pub(crate) fn disappearing(&self, id: &str) -> Result<Disappearing> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT expire_mode, expire_secs FROM conversations WHERE id = ?1",
+                [id],
+                |r| Ok(Disappearing::from_parts(r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map(|d| d.unwrap_or(Disappearing::Off))
+        })
+    }
+
+    /// Deletes a conversation and its messages.
+    pub(crate) fn delete_conversation(&self, id: &str) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM messages WHERE conversation = ?1", [id])?;
+            tx.execute("DELETE FROM conversations WHERE id = ?1", [id])?;
+            tx.commit()
+        })
+    }
+
+    // ----- contacts -----
+
+    /// Every contact (everyone we have a record of), by name.
+    pub fn contacts(&self) -> Result<Vec<Contact>> {
+        self.with(|c| {
+            c.prepare(
+                "SELECT account_id, display_name, nickname, approved, approved_me, blocked
+                 FROM contacts ORDER BY coalesce(nickname, display_name, account_id)",
+            )?
+            .query_map([], contact_row)?
+            .collect()
+        })
+    }
+
+    /// One contact.
+    pub fn contact(&self, account_id: &str) -> Result<Option<Contact>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT account_id, display_name, nickname, approved, approved_me, blocked
+                 FROM contacts WHERE account_id = ?1",
+                [account_id],
+                contact_row,
+            )
+            .optional()
+        })
+    }
+
+    /// Updates one field of a contact, creating the contact if needed.
+    pub(crate) fn update_contact(
+        &self,
+        account_id: &str,
+        change: ContactChange<'_>,
+        now: u64,
+    ) -> Result<()> {
+        let (column, value): (&str, rusqlite::types::Value) = match change {
+            ContactChange::DisplayName(n) => ("display_name", n.map(str::to_owned).into()),
+            ContactChange::Nickname(n) => ("nickname", n.map(str::to_owned).into()),
+            ContactChange::Approved(b) => ("approved", i64::from(b).into()),
+            ContactChange::ApprovedMe(b) => ("approved_me", i64::from(b).into()),
+            ContactChange::Blocked(b) => ("blocked", i64::from(b).into()),
+        };
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO contacts (account_id, updated_at) VALUES (?1, ?2)
+                 ON CONFLICT (account_id) DO NOTHING",
+                params![account_id, now],
+            )?;
+            c.execute(
+                &format!(
+                    "UPDATE contacts SET {column} = ?2, updated_at = ?3 WHERE account_id = ?1"
+                ),
+                params![account_id, value, now],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Forgets a contact.
+    pub(crate) fn remove_contact(&self, account_id: &str) -> Result<bool> {
+        self.with(|c| {
+            c.execute("DELETE FROM contacts WHERE account_id = ?1", [account_id]).map(|n| n > 0)
+        })
+    }
+
+    // ----- messages -----
+
+    /// Stores a message; `None` if the author already has a message with this timestamp in
+    /// the conversation (a duplicate). Updates the conversation's activity and unread count.
+    pub(crate) fn insert_message(&self, m: &NewMessage<'_>) -> Result<Option<i64>> {
+        let (mode, secs) = m.disappearing.to_parts();
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let inserted = tx.execute(
+                "INSERT INTO messages (conversation, outgoing, author, body, sent_at, received_at,
+                     status, hash, expire_mode, expire_secs, expires_at, synced)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT (conversation, author, sent_at) DO NOTHING",
+                params![
+                    m.conversation,
+                    m.outgoing,
+                    m.author,
+                    m.body,
+                    m.sent_at,
+                    m.received_at,
+                    m.status.as_str(),
+                    m.hash,
+                    mode,
+                    secs,
+                    m.expires_at,
+                    m.synced
+                ],
+            )?;
+            if inserted == 0 {
+                return Ok(None);
+            }
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "UPDATE conversations SET last_activity = max(last_activity, ?2),
+                     unread = unread + ?3 WHERE id = ?1",
+                params![m.conversation, m.received_at, !m.outgoing],
+            )?;
+            tx.commit()?;
+            Ok(Some(id))
+        })
+    }
+
+    /// The newest `limit` messages of a conversation, oldest first.
+    pub fn messages(&self, conversation: &str, limit: usize) -> Result<Vec<Message>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|c| {
+            let mut out: Vec<Message> = c
+                .prepare(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation = ?1
+                     ORDER BY sent_at DESC, id DESC LIMIT ?2"
+                ))?
+                .query_map(params![conversation, limit], message_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            out.reverse();
+            Ok(out)
+        })
+    }
+
+    /// Messages after local ID `after` that came from the network (incoming, or outgoing
+    /// from another device), oldest first.
+    pub fn arrived_since(&self, after: i64, limit: usize) -> Result<Vec<Message>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|c| {
+            c.prepare(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id > ?1 AND (outgoing = 0 OR synced = 1)
+                 ORDER BY id LIMIT ?2"
+            ))?
+            .query_map(params![after, limit], message_row)?
+            .collect()
+        })
+    }
+
+    /// One message.
+    pub fn message(&self, id: i64) -> Result<Option<Message>> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"),
+                [id],
+                message_row,
+            )
+            .optional()
+        })
+    }
+
+    /// The message `author` sent at `sent_at` (any conversation).
+    pub(crate) fn message_by(&self, author: &str, sent_at: u64) -> Result<Option<Message>> {
+        self.with(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE author = ?1 AND sent_at = ?2"
+                ),
+                params![author, sent_at],
+                message_row,
+            )
+            .optional()
+        })
+    }
+
+    /// Sets a message's status (and error).
+    pub(crate) fn set_status(
+        &self,
+        id: i64,
+        status: MessageStatus,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE messages SET status = ?2, error = ?3 WHERE id = ?1",
+                params![id, status.as_str(), error],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Records the hash of a message's stored copy.
+    pub(crate) fn set_hash(&self, id: i64, hash: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute("UPDATE messages SET hash = ?2 WHERE id = ?1", params![id, hash]).map(|_| ())
+        })
+    }
+
+    /// Records the hash of a message's sync copy in our own swarm.
+    pub(crate) fn set_sync_hash(&self, id: i64, hash: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute("UPDATE messages SET sync_hash = ?2 WHERE id = ?1", params![id, hash])
+                .map(|_| ())
+        })
+    }
+
+    /// The hash of a message's sync copy.
+    pub(crate) fn sync_hash(&self, id: i64) -> Result<Option<String>> {
+        self.with(|c| {
+            c.query_row("SELECT sync_hash FROM messages WHERE id = ?1", [id], |r| r.get(0))
+                .optional()
+                .map(Option::flatten)
+        })
+    }
+
+    /// Deletes one message.
+    pub(crate) fn delete_message(&self, id: i64) -> Result<bool> {
+        self.with(|c| c.execute("DELETE FROM messages WHERE id = ?1", [id]).map(|n| n > 0))
+    }
+
+    /// Marks the conversation's incoming messages read at `now`; returns those newly read
+    /// (for read receipts and after-read timers), setting their expiry when they disappear
+    /// after reading.
+    pub(crate) fn mark_read(&self, conversation: &str, now: u64) -> Result<Vec<Message>> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let read: Vec<Message> = tx
+                .prepare(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages
+                     WHERE conversation = ?1 AND outgoing = 0 AND status = 'received'
+                     ORDER BY sent_at"
+                ))?
+                .query_map([conversation], message_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            tx.execute(
+                "UPDATE messages SET status = 'read', read_at = ?2,
+                     expires_at = CASE WHEN expire_mode = 1 AND expire_secs > 0
+                                       THEN ?2 + expire_secs * 1000 ELSE expires_at END
+                 WHERE conversation = ?1 AND outgoing = 0 AND status = 'received'",
+                params![conversation, now],
+            )?;
+            tx.execute("UPDATE conversations SET unread = 0 WHERE id = ?1", [conversation])?;
+            tx.commit()?;
+            Ok(read)
+        })
+    }
+
+    /// Marks our messages to `conversation` sent at these times as read by the recipient;
+    /// returns the IDs changed.
+    pub(crate) fn mark_read_by_peer(
+        &self,
+        conversation: &str,
+        sent_at: &[u64],
+    ) -> Result<Vec<i64>> {
+        self.with(|c| {
+            let mut changed = Vec::new();
+            let mut stmt = c.prepare(
+                "UPDATE messages SET status = 'read'
+                 WHERE conversation = ?1 AND outgoing = 1 AND sent_at = ?2 AND status != 'read'
+                 RETURNING id",
+            )?;
+            for t in sent_at {
+                if let Some(id) =
+                    stmt.query_row(params![conversation, t], |r| r.get(0)).optional()?
+                {
+                    changed.push(id);
+                }
+            }
+            Ok(changed)
+        })
+    }
+
+    /// Deletes the messages whose time is up; returns them.
+    pub(crate) fn take_expired(&self, now: u64) -> Result<Vec<Message>> {
+        self.with(|c| {
+            c.prepare(&format!(
+                "DELETE FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ?1
+                 RETURNING {MESSAGE_COLUMNS}"
+            ))?
+            .query_map([now], message_row)?
+            .collect()
+        })
+    }
+
+    /// The earliest time a message is due to disappear.
+    pub(crate) fn next_expiry(&self) -> Result<Option<u64>> {
+        self.with(|c| c.query_row("SELECT min(expires_at) FROM messages", [], |r| r.get(0)))
+    }
+
+    // ----- outbox -----
+
+    /// Queues a request.
+    pub(crate) fn enqueue(&self, item: &NewOutbox<'_>, now: u64) -> Result<i64> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO outbox (message_id, action, destination, namespace, data, ttl_ms,
+                     timestamp, created_at, next_attempt, give_up_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+                params![
+                    item.message_id,
+                    item.action,
+                    item.destination,
+                    item.namespace,
+                    item.data,
+                    item.ttl_ms,
+                    item.timestamp,
+                    now,
+                    item.give_up_at
+                ],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// Requests due at `now`, oldest first, at most one per destination (so each
+    /// destination's messages go out in order).
+    pub(crate) fn due(&self, now: u64, limit: usize) -> Result<Vec<OutboxItem>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|c| {
+            c.prepare(
+                "SELECT id, message_id, action, destination, namespace, data, ttl_ms, timestamp,
+                        attempts, give_up_at
+                 FROM outbox o
+                 WHERE next_attempt <= ?1 AND failed = 0
+                   AND id = (SELECT min(id) FROM outbox p
+                             WHERE p.destination = o.destination AND p.failed = 0)
+                 ORDER BY id LIMIT ?2",
+            )?
+            .query_map(params![now, limit], |r| {
+                Ok(OutboxItem {
+                    id: r.get(0)?,
+                    message_id: r.get(1)?,
+                    action: r.get(2)?,
+                    destination: r.get(3)?,
+                    namespace: r.get(4)?,
+                    data: r.get(5)?,
+                    ttl_ms: r.get(6)?,
+                    timestamp: r.get(7)?,
+                    attempts: r.get(8)?,
+                    give_up_at: r.get(9)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    /// When the next queued request is due, if any.
+    pub(crate) fn next_due(&self) -> Result<Option<u64>> {
+        self.with(|c| {
+            c.query_row("SELECT min(next_attempt) FROM outbox WHERE failed = 0", [], |r| r.get(0))
+        })
+    }
+
+    /// How many requests wait (not counting those given up).
+    pub fn outbox_len(&self) -> Result<u64> {
+        self.with(|c| c.query_row("SELECT count(*) FROM outbox WHERE failed = 0", [], |r| r.get(0)))
+    }
+
+    /// Sets a request aside as given up.
+    pub(crate) fn outbox_fail(&self, id: i64, error: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE outbox SET failed = 1, last_error = ?2 WHERE id = ?1",
+                params![id, error],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Queues a message's given-up requests again; returns whether there were any.
+    pub(crate) fn outbox_retry_failed(&self, message_id: i64, now: u64) -> Result<bool> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE outbox SET failed = 0, attempts = 0, next_attempt = ?2,
+                     give_up_at = ?2 + (give_up_at - created_at), created_at = ?2
+                 WHERE message_id = ?1 AND failed = 1",
+                params![message_id, now],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    /// Drops every queued request of a message (it was unsent before it went out).
+    pub(crate) fn outbox_cancel(&self, message_id: i64) -> Result<usize> {
+        self.with(|c| c.execute("DELETE FROM outbox WHERE message_id = ?1", [message_id]))
+    }
+
+    /// Removes a finished request.
+    pub(crate) fn outbox_done(&self, id: i64) -> Result<()> {
+        self.with(|c| c.execute("DELETE FROM outbox WHERE id = ?1", [id]).map(|_| ()))
+    }
+
+    /// Schedules another attempt.
+    pub(crate) fn outbox_retry(&self, id: i64, next: u64, error: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?2, last_error = ?3
+                 WHERE id = ?1",
+                params![id, next, error],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Whether the message still has requests queued.
+    pub(crate) fn message_pending(&self, message_id: i64) -> Result<bool> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT 1 FROM outbox WHERE message_id = ?1 AND failed = 0 LIMIT 1",
+                [message_id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+        })
+    }
+
+    // ----- de-duplication and polling -----
+
+    /// Records a handled hash; false if it was handled before.
+    pub(crate) fn mark_seen(&self, hash: &str, now: u64) -> Result<bool> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO seen (hash, seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![hash, now],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    /// Whether a hash was handled.
+    pub(crate) fn seen(&self, hash: &str) -> Result<bool> {
+        self.with(|c| {
+            c.query_row("SELECT 1 FROM seen WHERE hash = ?1", [hash], |_| Ok(()))
+                .optional()
+                .map(|r| r.is_some())
+        })
+    }
+
+    /// Forgets hashes older than `before` (messages live 14 days, configs 30).
+    pub(crate) fn forget_seen(&self, before: u64) -> Result<()> {
+        self.with(|c| c.execute("DELETE FROM seen WHERE seen_at < ?1", [before]).map(|_| ()))
+    }
+
+    /// The last hash retrieved from `node` in `namespace`.
+    pub(crate) fn last_hash(&self, node: &str, namespace: i16) -> Result<Option<String>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT last_hash FROM poll_state WHERE node = ?1 AND namespace = ?2",
+                params![node, namespace],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    /// Records the last hash retrieved from `node` in `namespace`.
+    pub(crate) fn set_last_hash(&self, node: &str, namespace: i16, hash: &str) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO poll_state (node, namespace, last_hash) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (node, namespace) DO UPDATE SET last_hash = excluded.last_hash",
+                params![node, namespace, hash],
+            )
+            .map(|_| ())
+        })
+    }
+}
+
+/// One change to a contact.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ContactChange<'a> {
+    DisplayName(Option<&'a str>),
+    Nickname(Option<&'a str>),
+    Approved(bool),
+    ApprovedMe(bool),
+    Blocked(bool),
+}
+
+fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        account_id: r.get(0)?,
+        display_name: r.get(1)?,
+        nickname: r.get(2)?,
+        approved: r.get(3)?,
+        approved_me: r.get(4)?,
+        blocked: r.get(5)?,
+    })
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let known = i64::try_from(schema::MIGRATIONS.len()).unwrap_or(i64::MAX);
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > known {
+        return Err(Error::Corrupt {
+            path: path.to_owned(),
+            reason: format!("database schema {version} is newer than this hush ({known})"),
+        });
+    }
+    let tx = conn.transaction()?;
+    for (i, sql) in
+        schema::MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0))
+    {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))?;
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! Versioned migrations of the local database, applied in order inside one transaction when
+//! the database opens. `PRAGMA user_version` records how many have run. Never edit a
+//! released entry; append a new one.
+
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: conversations, contacts, messages, the outbox, de-duplication and polling state.
+    r#"
+    CREATE TABLE conversations (
+        -- The other account's ID; our own for Note to Self.
+        id            TEXT    PRIMARY KEY,
+        created_at    INTEGER NOT NULL,
+        last_activity INTEGER NOT NULL,
+        unread        INTEGER NOT NULL DEFAULT 0,
+        -- A first message from someone not (yet) approved: a message request.
+        is_request    INTEGER NOT NULL DEFAULT 0,
+        -- Disappearing messages: 0 off, 1 after read, 2 after send (Content.expirationType).
+        expire_mode   INTEGER NOT NULL DEFAULT 0,
+        expire_secs   INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+
+    CREATE TABLE contacts (
+        account_id    TEXT    PRIMARY KEY,
+        display_name  TEXT,
+        nickname      TEXT,
+        -- We accept their messages (we wrote to them, or accepted their request).
+        approved      INTEGER NOT NULL DEFAULT 0,
+        -- They accepted ours.
+        approved_me   INTEGER NOT NULL DEFAULT 0,
+        blocked       INTEGER NOT NULL DEFAULT 0,
+        updated_at    INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE messages (
+        id            INTEGER PRIMARY KEY,
+        conversation  TEXT    NOT NULL,
+        outgoing      INTEGER NOT NULL,
+        author        TEXT    NOT NULL,
+        body          TEXT    NOT NULL,
+        -- The sender's (signed) timestamp, ms: with the author it names the message.
+        sent_at       INTEGER NOT NULL,
+        received_at   INTEGER NOT NULL,
+        -- sending | sent | failed | read (outgoing); received | read (incoming).
+        status        TEXT    NOT NULL,
+        error         TEXT,
+        -- The hash of the stored copy (in the recipient's swarm, or ours when received).
+        hash          TEXT,
+        -- The hash of the sync copy in our own swarm (outgoing).
+        sync_hash     TEXT,
+        expire_mode   INTEGER NOT NULL DEFAULT 0,
+        expire_secs   INTEGER NOT NULL DEFAULT 0,
+        -- Outgoing, but written on another device of this account (learnt from its sync copy).
+        synced        INTEGER NOT NULL DEFAULT 0,
+        -- When it is deleted from this device.
+        expires_at    INTEGER,
+        read_at       INTEGER,
+        UNIQUE (conversation, author, sent_at)
+    );
+    CREATE INDEX messages_by_conversation ON messages (conversation, sent_at, id);
+    CREATE INDEX messages_expiring ON messages (expires_at) WHERE expires_at IS NOT NULL;
+
+    -- Requests to the network not yet done: stores (messages, sync copies, control messages)
+    -- and deletions. Kept across restarts; retried with backoff until done or given up.
+    CREATE TABLE outbox (
+        id            INTEGER PRIMARY KEY,
+        -- The message whose status this decides (NULL for control messages).
+        message_id    INTEGER,
+        -- 'store' or 'delete' or 'expire'.
+        action        TEXT    NOT NULL,
+        -- The account whose swarm gets the request.
+        destination   TEXT    NOT NULL,
+        namespace     INTEGER NOT NULL,
+        -- store: the sealed message; delete / expire: the JSON of hashes (and expiry).
+        data          BLOB    NOT NULL,
+        ttl_ms        INTEGER NOT NULL,
+        timestamp     INTEGER NOT NULL,
+        created_at    INTEGER NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_attempt  INTEGER NOT NULL,
+        give_up_at    INTEGER NOT NULL,
+        last_error    TEXT,
+        -- Given up: kept (out of the way of later requests) until retried or the message
+        -- is deleted.
+        failed        INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX outbox_due ON outbox (failed, destination, id);
+
+    -- Hashes of messages already handled (received, or stored by us), for exactly-once.
+    CREATE TABLE seen (
+        hash          TEXT    PRIMARY KEY,
+        seen_at       INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX seen_by_time ON seen (seen_at);
+
+    -- The last message hash retrieved from each node, per namespace.
+    CREATE TABLE poll_state (
+        node          TEXT    NOT NULL,
+        namespace     INTEGER NOT NULL,
+        last_hash     TEXT    NOT NULL,
+        PRIMARY KEY (node, namespace)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE settings (
+        key           TEXT    PRIMARY KEY,
+        value         TEXT    NOT NULL
+    ) WITHOUT ROWID;
+    "#,
+];

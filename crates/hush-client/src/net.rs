@@ -1,0 +1,479 @@
+//! Network I/O — the only module that talks to nodes.
+//!
+//! Every request to a node goes through an onion path (guard → relay → exit → destination,
+//! [`paths`]): the guard sees the client's address but not the destination, the destination
+//! sees the request but not the client. The only direct requests are guard probes (to the
+//! guards themselves) and, when the client has no registry yet, fetching one from a seed.
+//!
+//! Requests to an account's swarm ([`Net::account_rpc`]) pick a member not on the path;
+//! transport failures strike the path (three strikes: dropped with its guard and rebuilt)
+//! or the destination (three strikes: left out until the next registry), and are retried on
+//! another path and member with backoff and jitter. A 421 means the swarm moved: the registry
+//! is refreshed and the request retried once. A 406/425 re-reads the network's clock and
+//! retries once. Every request has a timeout.
+//!
+//! The client's clock follows the nodes': each answer's `t` sets the offset used for
+//! timestamps and signatures ([`Net::now`]).
+
+pub(crate) mod paths;
+pub(crate) mod pool;
+
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use hush_proto::AccountId;
+use hush_proto::onion::{self, EncType, OnionNode};
+use hush_proto::registry::{Node, SignedRegistry};
+use hush_sodium::SystemRng;
+use serde_json::{Value, json};
+
+pub(crate) use self::paths::random_index;
+use self::paths::{OnionPath, PATH_COUNT, PATH_STRIKE_LIMIT, build_path, shuffled};
+use self::pool::Pool;
+use crate::{Error, Result};
+
+/// Time limit of an ordinary request.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Time limit of a direct guard probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts of one account request over different paths and members.
+const ATTEMPTS: u32 = 4;
+
+/// How to reach the network.
+#[derive(Clone, Debug)]
+pub struct NetConfig {
+    /// The network file (`network.json`).
+    pub network_file: std::path::PathBuf,
+    /// The local address outgoing connections use (the system chooses when `None`).
+    pub local_address: Option<IpAddr>,
+}
+
+/// Why one onion request failed.
+#[derive(Debug)]
+enum Failure {
+    /// The path (its guard, or a relay) failed.
+    Path(String),
+    /// The destination could not be reached.
+    Destination(String),
+}
+
+/// The client's view of the network and its paths.
+#[derive(Debug)]
+pub(crate) struct Net {
+    http: reqwest::Client,
+    pool: Mutex<Pool>,
+    paths: Mutex<Vec<OnionPath>>,
+    /// One path build at a time.
+    building: tokio::sync::Mutex<()>,
+    /// Network time minus local time, ms.
+    clock_offset: AtomicI64,
+}
+
+pub(crate) fn local_now() -> u64 {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the client's one wall clock, corrected by the network's"
+    )]
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn url(node: &Node) -> String {
+    format!("https://{}", SocketAddr::new(node.ip, node.https_port))
+}
+
+fn onion_node(n: &Node) -> OnionNode {
+    OnionNode { ed25519: n.ed25519, x25519: n.x25519 }
+}
+
+impl Net {
+    /// Loads the network file; nothing is contacted yet.
+    pub(crate) fn new(config: &NetConfig) -> Result<Self> {
+        let pool = Pool::from_file(&config.network_file)?;
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            // Node certificates are self-signed: what authenticates the destination is the
+            // onion layer only it can open.
+            .danger_accept_invalid_certs(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(90));
+        if let Some(ip) = config.local_address {
+            builder = builder.local_address(ip);
+        }
+        let http = builder.build().map_err(|e| Error::Network(format!("HTTPS client: {e}")))?;
+        Ok(Self {
+            http,
+            pool: Mutex::new(pool),
+            paths: Mutex::new(Vec::new()),
+            building: tokio::sync::Mutex::new(()),
+            clock_offset: AtomicI64::new(0),
+        })
+    }
+
+    fn pool(&self) -> std::sync::MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn paths(&self) -> std::sync::MutexGuard<'_, Vec<OnionPath>> {
+        self.paths.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Network time, ms since the epoch.
+    pub(crate) fn now(&self) -> u64 {
+        local_now().saturating_add_signed(self.clock_offset.load(Ordering::Relaxed))
+    }
+
+    fn learn_clock(&self, body: &Value) {
+        if let Some(t) = body.get("t").and_then(Value::as_u64) {
+            let offset = i64::try_from(t).unwrap_or(0) - i64::try_from(local_now()).unwrap_or(0);
+            self.clock_offset.store(offset, Ordering::Relaxed);
+        }
+    }
+
+    /// The registry in use, as published (for saving it).
+    pub(crate) fn registry(&self) -> Option<SignedRegistry> {
+        self.pool().registry().map(|r| r.signed().clone())
+    }
+
+    /// Adopts a registry (one saved earlier, say) if it is valid and newer.
+    pub(crate) fn offer_registry(&self, signed: SignedRegistry) -> Result<bool> {
+        self.pool().offer(signed)
+    }
+
+    /// The network's name.
+    pub(crate) fn network_name(&self) -> String {
+        self.pool().name().to_owned()
+    }
+
+    /// The usable nodes of the current registry.
+    pub(crate) fn nodes(&self) -> Vec<Node> {
+        self.pool().nodes()
+    }
+
+    /// The guards of the current paths.
+    pub(crate) fn guards(&self) -> Vec<Node> {
+        self.paths().iter().map(|p| p.guard().clone()).collect()
+    }
+
+    /// Makes sure there is a registry: if neither the network file nor the database had one,
+    /// fetch it from a seed (directly: the client has no path yet).
+    pub(crate) async fn ensure_registry(&self) -> Result<()> {
+        if self.pool().registry().is_some() {
+            return Ok(());
+        }
+        let seeds = self.pool().seeds().to_vec();
+        for seed in shuffled(&seeds) {
+            let resp = self
+                .http
+                .get(format!("{}/network/v1/registry", seed.trim_end_matches('/')))
+                .timeout(REQUEST_TIMEOUT)
+                .send()
+                .await;
+            let Ok(resp) = resp else { continue };
+            if resp.status() != 200 {
+                continue;
+            }
+            let Ok(bytes) = resp.bytes().await else { continue };
+            let Ok(signed) = serde_json::from_slice::<SignedRegistry>(&bytes) else { continue };
+            if self.pool().offer(signed).is_ok() {
+                return Ok(());
+            }
+        }
+        Err(Error::NoNetwork(format!(
+            "no registry for network {:?}: its seeds could not be reached",
+            self.network_name()
+        )))
+    }
+
+    /// Asks the network for a newer registry (through an onion path); returns whether one
+    /// was adopted.
+    pub(crate) async fn refresh_registry(&self) -> Result<bool> {
+        let nodes = self.nodes();
+        if nodes.is_empty() {
+            return Err(Error::NoNetwork("the registry lists no usable node".to_owned()));
+        }
+        let node = nodes[random_index(nodes.len())].clone();
+        let (status, body) =
+            self.node_rpc(&node, "network_registry", json!({}), REQUEST_TIMEOUT).await?;
+        if status != 200 {
+            return Err(Error::Refused { status, reason: body.to_string() });
+        }
+        let signed: SignedRegistry = serde_json::from_value(body["registry"].clone())
+            .map_err(|_| Error::Network("a node answered without a registry".to_owned()))?;
+        self.pool().offer(signed)
+    }
+
+    /// Makes sure there are [`PATH_COUNT`] paths, probing new guards directly.
+    pub(crate) async fn ensure_paths(&self) -> Result<()> {
+        if self.paths().len() >= PATH_COUNT {
+            return Ok(());
+        }
+        let _building = self.building.lock().await;
+        let have = self.paths().len();
+        if have >= PATH_COUNT {
+            return Ok(());
+        }
+        let pool = self.nodes();
+        if pool.is_empty() {
+            return Err(Error::NoNetwork("the registry lists no usable node".to_owned()));
+        }
+        let mut guards: Vec<Node> = self.guards();
+        for candidate in shuffled(&pool) {
+            if guards.len() >= PATH_COUNT.min(pool.len()) {
+                break;
+            }
+            if guards.iter().any(|g| g.ed25519 == candidate.ed25519) {
+                continue;
+            }
+            if self.probe(&candidate).await {
+                guards.push(candidate);
+            } else {
+                self.pool().strike(&candidate.ed25519);
+            }
+        }
+        let exclude: HashSet<[u8; 32]> = guards.iter().map(|g| *g.ed25519.as_bytes()).collect();
+        let mut paths = self.paths();
+        for guard in &guards {
+            if paths.iter().any(|p| p.guard().ed25519 == guard.ed25519) {
+                continue;
+            }
+            paths.push(build_path(guard, &pool, &exclude));
+            tracing::debug!(
+                hops = paths.last().map_or(0, |p| p.nodes.len()),
+                "built an onion path"
+            );
+        }
+        if paths.is_empty() {
+            return Err(Error::NoNetwork("no node answered a guard probe".to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Probes a guard candidate directly.
+    async fn probe(&self, node: &Node) -> bool {
+        let body = json!({"method": "info", "params": {}}).to_string();
+        let resp = self
+            .http
+            .post(format!("{}/storage_rpc/v1", url(node)))
+            .body(body)
+            .timeout(PROBE_TIMEOUT)
+            .send()
+            .await;
+        matches!(resp, Ok(r) if r.status() == 200)
+    }
+
+    /// One request to `dest` through one path (or directly if the path would be empty).
+    async fn send_once(
+        &self,
+        path: Option<&OnionPath>,
+        dest: &Node,
+        request: &[u8],
+        timeout: Duration,
+    ) -> std::result::Result<onion::FinalResponse, Failure> {
+        let hops: Vec<OnionNode> = path
+            .map(|p| p.nodes.iter().filter(|n| n.ed25519 != dest.ed25519).map(onion_node).collect())
+            .unwrap_or_default();
+        let built = onion::build_request(
+            &hops,
+            &onion_node(dest),
+            request,
+            EncType::XChaCha20,
+            &mut SystemRng,
+        )
+        .map_err(|e| Failure::Path(format!("building the request: {e}")))?;
+        let entry = path.map_or(dest, |p| p.guard());
+        let entry = if entry.ed25519 == dest.ed25519 || hops.is_empty() { dest } else { entry };
+        let resp = self
+            .http
+            .post(format!("{}/onion_req/v2", url(entry)))
+            .body(built.payload)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| {
+                let what = if e.is_timeout() { "timed out" } else { "unreachable" };
+                if entry.ed25519 == dest.ed25519 {
+                    Failure::Destination(what.to_owned())
+                } else {
+                    Failure::Path(format!("guard {what}"))
+                }
+            })?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|_| Failure::Path("answer cut off".to_owned()))?;
+        if status != 200 {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+            // "Next node not found: <key>" names the hop that could not be reached.
+            let dest_hex = hex::encode(dest.ed25519.as_bytes());
+            return Err(if text.contains(&dest_hex) || (hops.is_empty() && status != 504) {
+                Failure::Destination(format!("{status}: {text}"))
+            } else {
+                Failure::Path(format!("{status}: {text}"))
+            });
+        }
+        onion::decode_final_response(&built.response_cipher, &bytes)
+            .map_err(|e| Failure::Path(format!("unreadable answer: {e}")))
+    }
+
+    /// Chooses a path that does not end at `dest` where possible.
+    fn pick_path(&self, dest: &Node, avoid: Option<&[u8; 32]>) -> Option<OnionPath> {
+        let paths = self.paths();
+        let healthy: Vec<&OnionPath> = paths
+            .iter()
+            .filter(|p| avoid.is_none_or(|a| p.guard().ed25519.as_bytes() != a))
+            .collect();
+        let pool = if healthy.is_empty() { paths.iter().collect() } else { healthy };
+        let clean: Vec<&&OnionPath> = pool.iter().filter(|p| !p.contains(dest)).collect();
+        if clean.is_empty() {
+            pool.get(random_index(pool.len().max(1))).map(|p| (*p).clone())
+        } else {
+            Some((*clean[random_index(clean.len())]).clone())
+        }
+    }
+
+    fn strike_path(&self, guard: &[u8; 32]) {
+        let mut paths = self.paths();
+        if let Some(i) = paths.iter().position(|p| p.guard().ed25519.as_bytes() == guard) {
+            paths[i].strikes += 1;
+            if paths[i].strikes >= PATH_STRIKE_LIMIT {
+                let dropped = paths.remove(i);
+                tracing::debug!("dropped an onion path and its guard after repeated failures");
+                drop(paths);
+                let mut pool = self.pool();
+                for _ in 0..pool::NODE_STRIKE_LIMIT {
+                    pool.strike(&dropped.guard().ed25519);
+                }
+            }
+        }
+    }
+
+    fn path_ok(&self, guard: &[u8; 32]) {
+        if let Some(p) = self.paths().iter_mut().find(|p| p.guard().ed25519.as_bytes() == guard) {
+            p.strikes = 0;
+        }
+    }
+
+    /// One request to `node` through a path: the storage RPC status and answer (JSON, or a
+    /// JSON string for text answers).
+    pub(crate) async fn node_rpc(
+        &self,
+        node: &Node,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<(u16, Value)> {
+        self.ensure_paths().await?;
+        let request = json!({ "method": method, "params": params }).to_string();
+        let mut last = String::new();
+        let mut avoid: Option<[u8; 32]> = None;
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+                self.ensure_paths().await?;
+            }
+            let path = self.pick_path(node, avoid.as_ref());
+            let guard = path.as_ref().map(|p| *p.guard().ed25519.as_bytes());
+            match self.send_once(path.as_ref(), node, request.as_bytes(), timeout).await {
+                Ok(resp) => {
+                    if let Some(g) = &guard {
+                        self.path_ok(g);
+                    }
+                    self.pool().clear_strikes(&node.ed25519);
+                    let body = serde_json::from_str::<Value>(&resp.body)
+                        .unwrap_or_else(|_| Value::String(resp.body.clone()));
+                    self.learn_clock(&body);
+                    return Ok((resp.status, body));
+                }
+                Err(Failure::Path(why)) => {
+                    if let Some(g) = &guard {
+                        self.strike_path(g);
+                    }
+                    avoid = guard;
+                    last = why;
+                }
+                Err(Failure::Destination(why)) => {
+                    self.pool().strike(&node.ed25519);
+                    return Err(Error::Network(format!("node unreachable: {why}")));
+                }
+            }
+        }
+        Err(Error::Network(format!("no onion path worked: {last}")))
+    }
+
+    /// A request for `account`'s swarm: a member answers (through an onion path). Returns
+    /// the member and its JSON answer (status 200), or the refusal. `prefer` asks a given
+    /// member first (polling keeps its place per member).
+    pub(crate) async fn account_rpc(
+        &self,
+        account: &AccountId,
+        prefer: Option<&Node>,
+        method: &str,
+        params: impl Fn(u64, &Node) -> Value,
+        timeout: Duration,
+    ) -> Result<(Node, Value)> {
+        let mut refreshed = false;
+        let mut resynced = false;
+        let mut tried: HashSet<[u8; 32]> = HashSet::new();
+        let mut last = Error::NoNetwork("no swarm member could be reached".to_owned());
+        for _ in 0..ATTEMPTS + 2 {
+            let swarm = self.pool().swarm(account);
+            if swarm.is_empty() {
+                return Err(Error::NoNetwork("the registry lists no node".to_owned()));
+            }
+            let member = match prefer.filter(|p| !tried.contains(p.ed25519.as_bytes())) {
+                Some(p) if swarm.iter().any(|n| n.ed25519 == p.ed25519) => p.clone(),
+                _ => {
+                    let fresh: Vec<Node> = swarm
+                        .iter()
+                        .filter(|n| !tried.contains(n.ed25519.as_bytes()))
+                        .cloned()
+                        .collect();
+                    let choice = if fresh.is_empty() { swarm } else { fresh };
+                    choice[random_index(choice.len())].clone()
+                }
+            };
+            match self.node_rpc(&member, method, params(self.now(), &member), timeout).await {
+                Ok((200, body)) => return Ok((member, body)),
+                Ok((421, _)) if !refreshed => {
+                    refreshed = true;
+                    let _ = self.refresh_registry().await;
+                }
+                Ok((status @ (406 | 425), _)) if !resynced => {
+                    resynced = true;
+                    // The answer carries no time: ask the node for it.
+                    let _ = self.node_rpc(&member, "info", json!({}), REQUEST_TIMEOUT).await;
+                    last = Error::Refused { status, reason: "clock out of sync".to_owned() };
+                }
+                Ok((status, body)) => {
+                    let reason = match body {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    if status >= 500 || status == 421 {
+                        tried.insert(*member.ed25519.as_bytes());
+                        last = Error::Refused { status, reason };
+                        continue;
+                    }
+                    return Err(Error::Refused { status, reason });
+                }
+                Err(e @ Error::Network(_)) => {
+                    tried.insert(*member.ed25519.as_bytes());
+                    last = e;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+}
+
+async fn backoff(attempt: u32) {
+    let base = 100u64 << attempt.min(6);
+    let jitter =
+        u64::try_from(random_index(usize::try_from(base).unwrap_or(1).max(1))).unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}

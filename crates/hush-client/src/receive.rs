@@ -1,0 +1,403 @@
+//! Receiving: a long-poll on our own swarm, and what each stored message means.
+//!
+//! The poller sends `retrieve` with a `wait` (a hush extension, docs/protocol/storage-rpc.md):
+//! the member holds the request open until a message arrives for us or the wait ends, so a
+//! message shows up within milliseconds of being stored and an idle client sends one small
+//! request every few seconds. It keeps to one member while that member answers (so
+//! `last_hash`, kept per member, stays meaningful), and moves to another on failure.
+//!
+//! Every stored message is handled exactly once: its hash is recorded after handling, and a
+//! copy seen again (from another member, or after a crash before the record) is skipped —
+//! a message with the same author and send time is stored only once either way. Messages
+//! that cannot be decrypted or verified, from blocked accounts, or malformed, are dropped and
+//! counted by reason ([`crate::Client::stats`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hush_proto::envelope::{Received, open_1to1};
+use hush_proto::protos::session::{content, data_message, receipt_message, typing_message};
+use hush_proto::registry::Node;
+use hush_proto::{AccountId, IdPrefix};
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::client::Inner;
+use crate::db::{ContactChange, Disappearing, MessageStatus, NewMessage};
+use crate::events::Event;
+use crate::send;
+use crate::{Error, Result};
+
+/// Largest stored message we accept (the node's own limit, base64).
+const MAX_DATA_B64: usize = 76_800 * 4 / 3 + 4;
+/// How long handled hashes are remembered (beyond the longest TTL).
+const SEEN_FOR_MS: u64 = 31 * 24 * 3600 * 1000;
+
+/// The background task: poll, handle, repeat.
+pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
+    let mut member: Option<Node> = None;
+    let mut failures = 0u32;
+    let mut last_cleanup = 0u64;
+    loop {
+        let wait = inner.poll_wait;
+        let poll = poll_once(&inner, Some(wait), &mut member);
+        let result = tokio::select! {
+            _ = stop.changed() => return,
+            r = poll => r,
+        };
+        match result {
+            Ok(_) => failures = 0,
+            Err(e) => {
+                failures += 1;
+                member = None;
+                tracing::debug!(error = %e, "poll failed");
+                let pause = Duration::from_millis((250u64 << failures.min(6)).min(15_000));
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    () = tokio::time::sleep(pause) => {}
+                }
+            }
+        }
+        let now = inner.now();
+        if now.saturating_sub(last_cleanup) > 3600 * 1000 {
+            last_cleanup = now;
+            let _ = inner.db.forget_seen(now.saturating_sub(SEEN_FOR_MS));
+        }
+    }
+}
+
+/// Polls without waiting until the swarm has nothing new for us.
+pub(crate) async fn poll_until_empty(inner: &Inner) -> Result<()> {
+    let mut member = None;
+    for _ in 0..1000 {
+        if !poll_once(inner, None, &mut member).await? {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// One `retrieve` (waiting up to `wait` at the member); handles what it returns. Returns
+/// whether the member has more.
+async fn poll_once(
+    inner: &Inner,
+    wait: Option<Duration>,
+    member: &mut Option<Node>,
+) -> Result<bool> {
+    let net = inner.net()?;
+    let me = *inner.identity.account_id();
+    let ed = inner.identity.ed25519();
+    let ed_hex = hex::encode(ed.public().as_bytes());
+    let wait_ms = wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX));
+    let params = |now: u64, node: &Node| {
+        let signature = STANDARD.encode(ed.sign(format!("retrieve{now}").as_bytes()).as_bytes());
+        let last_hash = inner.db.last_hash(&hex::encode(node.ed25519.as_bytes()), 0).ok().flatten();
+        let mut p = json!({
+            "pubkey": inner.me,
+            "pubkey_ed25519": ed_hex,
+            "timestamp": now,
+            "signature": signature,
+            "last_hash": last_hash.unwrap_or_default(),
+        });
+        if let Some(w) = wait_ms {
+            p["wait"] = json!(w);
+        }
+        p
+    };
+    let timeout = crate::net::REQUEST_TIMEOUT + wait.unwrap_or_default();
+    let (node, body) = net.account_rpc(&me, member.as_ref(), "retrieve", params, timeout).await?;
+    let node_key = hex::encode(node.ed25519.as_bytes());
+    *member = Some(node);
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    for m in &messages {
+        let (Some(hash), Some(data)) = (m["hash"].as_str(), m["data"].as_str()) else {
+            inner.count_drop("invalid");
+            continue;
+        };
+        handle_stored(inner, hash, data)?;
+        inner.db.set_last_hash(&node_key, 0, hash)?;
+    }
+    Ok(body["more"].as_bool().unwrap_or(false) && !messages.is_empty())
+}
+
+/// Handles one stored message (base64 `data`) exactly once.
+fn handle_stored(inner: &Inner, hash: &str, data: &str) -> Result<()> {
+    if inner.db.seen(hash)? {
+        inner.count(|s| s.duplicates += 1);
+        return Ok(());
+    }
+    let outcome = if data.len() > MAX_DATA_B64 {
+        Err("oversized")
+    } else {
+        match STANDARD.decode(data) {
+            Err(_) => Err("invalid"),
+            Ok(bytes) => match open_1to1(&inner.identity, &bytes) {
+                Err(_) => Err("undecryptable"),
+                Ok(received) => handle(inner, hash, received),
+            },
+        }
+    };
+    match outcome {
+        Ok(()) => inner.count(|s| s.received += 1),
+        // Not recorded as handled: the next poll tries again.
+        Err("storage") => return Err(Error::Network("the local database failed".to_owned())),
+        Err(reason) => inner.count_drop(reason),
+    }
+    inner.db.mark_seen(hash, inner.now())?;
+    Ok(())
+}
+
+type Handled = std::result::Result<(), &'static str>;
+
+/// What a verified message means.
+fn handle(inner: &Inner, hash: &str, received: Received) -> Handled {
+    let sender = received.sender;
+    if sender.prefix() != IdPrefix::Standard {
+        return Err("invalid");
+    }
+    let from = sender.to_string();
+    let from_me = from == inner.me;
+    if !from_me && inner.db.contact(&from).ok().flatten().is_some_and(|c| c.blocked) {
+        return Err("blocked");
+    }
+    let content = received.content;
+    let sent_at = received.sent_at.as_millis();
+    let setting = Disappearing::from_parts(
+        i64::from(content.expiration_type.unwrap_or(0)),
+        i64::from(content.expiration_timer.unwrap_or(0)),
+    );
+    if let Some(data) = content.data_message.clone() {
+        if from_me {
+            from_own_device(inner, hash, data, sent_at, setting, &content)
+        } else {
+            data_message(inner, hash, &from, data, sent_at, setting, &content)
+        }
+    } else if let Some(receipt) = content.receipt_message.clone() {
+        if from_me || receipt.r#type != receipt_message::Type::Read as i32 {
+            return Ok(());
+        }
+        if !inner.read_receipts_enabled() {
+            return Ok(());
+        }
+        let changed = inner.db.mark_read_by_peer(&from, &receipt.timestamp).map_err(db_err)?;
+        for id in changed {
+            inner.emit(Event::Status {
+                id,
+                conversation: from.clone(),
+                status: MessageStatus::Read,
+                error: None,
+            });
+        }
+        Ok(())
+    } else if let Some(typing) = content.typing_message {
+        if !from_me && inner.typing_enabled() {
+            let started = typing.action == typing_message::Action::Started as i32;
+            inner.emit(Event::Typing { from, started });
+        }
+        Ok(())
+    } else if let Some(unsend) = content.unsend_request {
+        // Only the author may unsend.
+        if unsend.author != from {
+            return Err("invalid");
+        }
+        let Some(message) = inner.db.message_by(&from, unsend.timestamp).map_err(db_err)? else {
+            return Ok(());
+        };
+        inner.db.delete_message(message.id).map_err(db_err)?;
+        let mut own: Vec<String> = Vec::new();
+        if from_me {
+            own.extend(inner.db.sync_hash(message.id).ok().flatten());
+        } else {
+            own.extend(message.hash.clone());
+        }
+        send::delete_own(inner, own).map_err(db_err)?;
+        inner.emit(Event::Deleted {
+            id: message.id,
+            conversation: message.conversation,
+            reason: "unsent",
+        });
+        Ok(())
+    } else if let Some(response) = content.message_request_response {
+        if from_me {
+            return Ok(());
+        }
+        let now = inner.now();
+        inner
+            .db
+            .update_contact(&from, ContactChange::ApprovedMe(response.is_approved), now)
+            .map_err(db_err)?;
+        if let Some(name) = response.profile.and_then(|p| p.display_name) {
+            learn_name(inner, &from, &name);
+        }
+        if let Some(contact) = inner.db.contact(&from).map_err(db_err)? {
+            inner.emit(Event::Contact { contact });
+        }
+        Ok(())
+    } else {
+        Err("unsupported")
+    }
+}
+
+fn db_err(e: Error) -> &'static str {
+    tracing::warn!(error = %e, "storing a received message failed");
+    "storage"
+}
+
+fn learn_name(inner: &Inner, from: &str, name: &str) {
+    if let Ok(name) = crate::profile::validate_display_name(name) {
+        let current = inner.db.contact(from).ok().flatten().and_then(|c| c.display_name);
+        if current.as_deref() != Some(name.as_str()) {
+            let _ =
+                inner.db.update_contact(from, ContactChange::DisplayName(Some(&name)), inner.now());
+        }
+    }
+}
+
+/// A data message from someone else.
+fn data_message(
+    inner: &Inner,
+    hash: &str,
+    from: &str,
+    data: hush_proto::protos::session::DataMessage,
+    sent_at: u64,
+    setting: Disappearing,
+    content: &hush_proto::protos::session::Content,
+) -> Handled {
+    let now = inner.now();
+    if let Some(name) = data.profile.as_ref().and_then(|p| p.display_name.as_deref()) {
+        learn_name(inner, from, name);
+    }
+    let approved = inner.db.contact(from).map_err(db_err)?.is_some_and(|c| c.approved);
+    if data.flags.unwrap_or(0) & data_message::Flags::ExpirationTimerUpdate as u32 != 0 {
+        return timer_update(inner, from, content, now);
+    }
+    let Some(body) = data.body.filter(|b| !b.is_empty()) else {
+        return Err("empty");
+    };
+    if body.chars().count() > send::MAX_TEXT_CHARS * 5 {
+        return Err("oversized");
+    }
+    let expires_at = match setting {
+        Disappearing::AfterSend(_) => Some(sent_at + setting.millis()),
+        _ => None,
+    };
+    if expires_at.is_some_and(|t| t <= now) {
+        return Err("expired");
+    }
+    let created = inner.db.ensure_conversation(from, now, !approved).map_err(db_err)?;
+    let id = inner
+        .db
+        .insert_message(&NewMessage {
+            conversation: from,
+            outgoing: false,
+            author: from,
+            body: &body,
+            sent_at,
+            received_at: now,
+            status: MessageStatus::Received,
+            hash: Some(hash),
+            disappearing: setting,
+            expires_at,
+            synced: false,
+        })
+        .map_err(db_err)?;
+    let Some(id) = id else {
+        inner.count(|s| s.duplicates += 1);
+        return Ok(());
+    };
+    if created && !approved {
+        inner.emit(Event::Request { from: from.to_owned() });
+    }
+    if let Some(message) = inner.db.message(id).map_err(db_err)? {
+        inner.emit(Event::Message { message });
+    }
+    if expires_at.is_some() {
+        inner.expiry_wake.notify_one();
+    }
+    Ok(())
+}
+
+/// A disappearing-messages change from the other side (or our other device).
+fn timer_update(
+    inner: &Inner,
+    conversation: &str,
+    content: &hush_proto::protos::session::Content,
+    now: u64,
+) -> Handled {
+    let mode = content.expiration_type.unwrap_or(content::ExpirationType::Unknown as i32);
+    let setting =
+        Disappearing::from_parts(i64::from(mode), i64::from(content.expiration_timer.unwrap_or(0)));
+    inner.db.set_disappearing(conversation, setting, now).map_err(db_err)?;
+    inner.emit(Event::Disappearing { conversation: conversation.to_owned(), setting });
+    Ok(())
+}
+
+/// A message we sent from another device (its sync copy), or a Note to Self.
+fn from_own_device(
+    inner: &Inner,
+    hash: &str,
+    data: hush_proto::protos::session::DataMessage,
+    sent_at: u64,
+    setting: Disappearing,
+    content: &hush_proto::protos::session::Content,
+) -> Handled {
+    let now = inner.now();
+    let conversation = match data.sync_target.as_deref() {
+        None | Some("") => inner.me.clone(),
+        Some(target) => match target.parse::<AccountId>() {
+            Ok(id) if id.prefix() == IdPrefix::Standard => id.to_string(),
+            _ => return Err("invalid"),
+        },
+    };
+    if data.flags.unwrap_or(0) & data_message::Flags::ExpirationTimerUpdate as u32 != 0 {
+        return timer_update(inner, &conversation, content, now);
+    }
+    let Some(body) = data.body.filter(|b| !b.is_empty()) else {
+        return Err("empty");
+    };
+    let expires_at = match setting {
+        Disappearing::Off => None,
+        _ => Some(sent_at + setting.millis()),
+    };
+    if expires_at.is_some_and(|t| t <= now) {
+        return Err("expired");
+    }
+    inner.db.ensure_conversation(&conversation, now, false).map_err(db_err)?;
+    if conversation != inner.me {
+        let _ = inner.db.update_contact(&conversation, ContactChange::Approved(true), now);
+    }
+    let id = inner
+        .db
+        .insert_message(&NewMessage {
+            conversation: &conversation,
+            outgoing: true,
+            author: &inner.me,
+            body: &body,
+            sent_at,
+            received_at: now,
+            status: MessageStatus::Sent,
+            hash: None,
+            disappearing: setting,
+            expires_at,
+            synced: true,
+        })
+        .map_err(db_err)?;
+    let Some(id) = id else {
+        inner.count(|s| s.duplicates += 1);
+        return Ok(());
+    };
+    // The copy in our swarm is the one this device can delete.
+    let _ = inner.db.set_sync_hash(id, hash);
+    if conversation == inner.me {
+        let _ = inner.db.set_hash(id, hash);
+    }
+    if let Some(message) = inner.db.message(id).map_err(db_err)? {
+        inner.emit(Event::Message { message });
+    }
+    if expires_at.is_some() {
+        inner.expiry_wake.notify_one();
+    }
+    Ok(())
+}

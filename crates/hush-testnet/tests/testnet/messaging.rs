@@ -1,0 +1,287 @@
+//! hush-client end to end over a running network: onion-routed sends and long-poll
+//! receives between accounts, sync copies to a second device, requests, blocking, unsend,
+//! disappearing messages, read receipts, a restart with a queued outbox, and a killed guard.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use hush_client::{
+    AccountId, Client, ClientConfig, Disappearing, Event, MessageStatus, Profile, ProfileName,
+};
+use hush_proto::AccountSeed;
+use hush_sodium::SystemRng;
+use hush_testnet::Testnet;
+
+use crate::{eventually, now};
+
+/// A person: a profile with a fresh account (or the given seed) in `dir`, and its client.
+pub fn person(dir: &Path, name: &str, net: &Testnet, seed: Option<AccountSeed>) -> Client {
+    let profile_name = ProfileName::parse(name).unwrap();
+    let profile = Profile::new(dir, profile_name.clone());
+    if !profile.has_account() {
+        let seed = seed.unwrap_or_else(|| AccountSeed::generate(&mut SystemRng));
+        profile.create(seed, Some(name.to_owned()), now(), false).unwrap();
+    }
+    let mut config =
+        ClientConfig::new(dir.to_owned(), profile_name, net.network_file_path().to_owned());
+    config.poll_wait = Duration::from_secs(4);
+    Client::open(config).unwrap()
+}
+
+async fn started(dir: &Path, name: &str, net: &Testnet) -> Client {
+    let c = person(dir, name, net, None);
+    c.start().await.unwrap();
+    c
+}
+
+/// Incoming messages of `who` in the conversation with `with`.
+fn incoming(who: &Client, with: &AccountId) -> Vec<hush_client::Message> {
+    who.messages(with, 10_000).unwrap().into_iter().filter(|m| !m.outgoing).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_accounts_exchange_100_messages_each_way_exactly_once_in_order() {
+    let net = Testnet::builder().nodes(12).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let alice = started(dir.path(), "alice", &net).await;
+    let bob = started(dir.path(), "bob", &net).await;
+    let (a, b) = (alice.account_id(), bob.account_id());
+    for i in 0..100 {
+        alice.send_text(&b, &format!("a→b {i}")).unwrap();
+        bob.send_text(&a, &format!("b→a {i}")).unwrap();
+    }
+    let delivered = eventually(Duration::from_secs(90), || async {
+        incoming(&alice, &b).len() >= 100 && incoming(&bob, &a).len() >= 100
+    })
+    .await;
+    assert!(
+        delivered,
+        "alice has {}, bob has {}",
+        incoming(&alice, &b).len(),
+        incoming(&bob, &a).len()
+    );
+    // A little longer: nothing arrives twice.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for (who, from, prefix) in [(&bob, &a, "a→b"), (&alice, &b, "b→a")] {
+        let got = incoming(who, from);
+        let bodies: Vec<String> = got.iter().map(|m| m.body.clone()).collect();
+        let expected: Vec<String> = (0..100).map(|i| format!("{prefix} {i}")).collect();
+        assert_eq!(bodies, expected, "exactly once, in order");
+        assert!(got.windows(2).all(|w| w[0].sent_at < w[1].sent_at));
+        assert!(got.iter().all(|m| m.author == from.to_string()));
+    }
+    // Every outgoing message reached the recipient's swarm.
+    let all_sent = eventually(Duration::from_secs(20), || async {
+        [(&alice, &b), (&bob, &a)].iter().all(|(who, to)| {
+            let out: Vec<_> =
+                who.messages(to, 1000).unwrap().into_iter().filter(|m| m.outgoing).collect();
+            out.len() == 100 && out.iter().all(|m| m.status == MessageStatus::Sent)
+        })
+    })
+    .await;
+    assert!(all_sent);
+    // Each wrote first to a stranger... and both wrote at once: neither sees a request now
+    // that each has written to the other.
+    assert!(alice.conversations(true).unwrap().is_empty());
+    assert!(bob.stats().dropped.is_empty(), "{:?}", bob.stats());
+    alice.shutdown().await;
+    bob.shutdown().await;
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_copies_reach_a_second_device_restored_from_the_same_seed() {
+    let net = Testnet::builder().nodes(6).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let second_dir = tempfile::tempdir().unwrap();
+    let seed = AccountSeed::generate(&mut SystemRng);
+    let restored = AccountSeed::from_entropy(seed.entropy()).unwrap();
+    let alice = person(dir.path(), "alice", &net, Some(seed));
+    alice.start().await.unwrap();
+    let bob = started(dir.path(), "bob", &net).await;
+    let b = bob.account_id();
+    for i in 0..5 {
+        alice.send_text(&b, &format!("hello {i}")).unwrap();
+    }
+    alice.send_text(&alice.account_id(), "note to self").unwrap();
+    // The second device starts later and finds what the first sent.
+    let second = person(second_dir.path(), "alice", &net, Some(restored));
+    assert_eq!(second.account_id(), alice.account_id());
+    second.start().await.unwrap();
+    let synced = eventually(Duration::from_secs(30), || async {
+        second.messages(&b, 100).unwrap().len() == 5
+            && second.messages(&alice.account_id(), 10).unwrap().len() == 1
+    })
+    .await;
+    assert!(synced, "{:?}", second.messages(&b, 100).unwrap());
+    let copies = second.messages(&b, 100).unwrap();
+    let bodies: Vec<&str> = copies.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["hello 0", "hello 1", "hello 2", "hello 3", "hello 4"]);
+    assert!(copies.iter().all(|m| m.outgoing && m.synced && m.status == MessageStatus::Sent));
+    // The first device does not see its own copies again.
+    assert_eq!(alice.messages(&b, 100).unwrap().len(), 5);
+    assert_eq!(alice.messages(&alice.account_id(), 10).unwrap().len(), 1);
+    // Bob got each once.
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            incoming(&bob, &alice.account_id()).len() == 5
+        })
+        .await
+    );
+    for c in [&alice, &bob, &second] {
+        c.shutdown().await;
+    }
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_accept_block_unsend_receipts_and_disappearing() {
+    let net = Testnet::builder().nodes(6).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let alice = started(dir.path(), "alice", &net).await;
+    let bob = started(dir.path(), "bob", &net).await;
+    let carol = started(dir.path(), "carol", &net).await;
+    let (a, b, c) = (alice.account_id(), bob.account_id(), carol.account_id());
+    let mut bob_events = bob.subscribe();
+
+    // A stranger's first message is a request.
+    alice.send_text(&b, "hi bob, it's alice").unwrap();
+    assert!(eventually(Duration::from_secs(20), || async { incoming(&bob, &a).len() == 1 }).await);
+    let requests = bob.conversations(true).unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].id, a.to_string());
+    assert_eq!(requests[0].name.as_deref(), Some("alice"), "display name from the profile");
+    let mut saw_request = false;
+    while let Ok(e) = bob_events.try_recv() {
+        saw_request |= matches!(e, Event::Request { ref from } if *from == a.to_string());
+    }
+    assert!(saw_request);
+    // Accepting tells alice.
+    bob.accept_request(&a).unwrap();
+    assert!(bob.conversations(true).unwrap().is_empty());
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            alice.contact(&b).unwrap().is_some_and(|k| k.approved_me)
+        })
+        .await
+    );
+
+    // Read receipts (both sides on).
+    alice.set_read_receipts(true).unwrap();
+    bob.set_read_receipts(true).unwrap();
+    let m = alice.send_text(&b, "did you read this?").unwrap();
+    assert!(eventually(Duration::from_secs(20), || async { incoming(&bob, &a).len() == 2 }).await);
+    assert_eq!(bob.mark_read(&a).unwrap(), 2);
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            alice.message(m.id).unwrap().status == MessageStatus::Read
+        })
+        .await,
+        "read receipt"
+    );
+
+    // Unsend: gone from bob's device.
+    let oops = alice.send_text(&b, "oops, wrong chat").unwrap();
+    assert!(eventually(Duration::from_secs(20), || async { incoming(&bob, &a).len() == 3 }).await);
+    alice.unsend(oops.id).unwrap();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            incoming(&bob, &a).iter().all(|m| m.body != "oops, wrong chat")
+        })
+        .await,
+        "unsent message still on bob's device"
+    );
+    assert!(alice.message(oops.id).is_err());
+
+    // Disappearing after send (2 s): both sides delete it when due.
+    alice.set_disappearing(&b, Disappearing::AfterSend(2)).unwrap();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            bob.disappearing(&a).unwrap() == Disappearing::AfterSend(2)
+        })
+        .await
+    );
+    let gone = alice.send_text(&b, "this will self-destruct").unwrap();
+    assert!(gone.expires_at.is_some());
+    let arrived = eventually(Duration::from_secs(10), || async {
+        incoming(&bob, &a).iter().any(|m| m.body == "this will self-destruct")
+    })
+    .await;
+    assert!(arrived);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            alice.message(gone.id).is_err()
+                && incoming(&bob, &a).iter().all(|m| m.body != "this will self-destruct")
+        })
+        .await,
+        "disappeared on both sides"
+    );
+
+    // Blocking: carol's messages are dropped.
+    bob.block(&c).unwrap();
+    carol.send_text(&b, "let me in").unwrap();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            bob.stats().dropped.get("blocked").copied().unwrap_or(0) >= 1
+        })
+        .await
+    );
+    assert!(bob.messages(&c, 10).unwrap().is_empty());
+    assert!(bob.conversations(true).unwrap().is_empty());
+    // Unblocked, carol is a request again.
+    bob.unblock(&c).unwrap();
+    carol.send_text(&b, "please?").unwrap();
+    assert!(eventually(Duration::from_secs(20), || async { incoming(&bob, &c).len() == 1 }).await);
+    assert_eq!(bob.conversations(true).unwrap().len(), 1);
+    for x in [&alice, &bob, &carol] {
+        x.shutdown().await;
+    }
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_message_survives_a_restart_and_a_killed_guard_does_not_stop_delivery() {
+    let mut net = Testnet::builder().nodes(8).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bob = started(dir.path(), "bob", &net).await;
+    let b = bob.account_id();
+    // Queued while the client is offline (never started), then the client closes.
+    {
+        let alice = person(dir.path(), "alice", &net, None);
+        alice.send_text(&b, "written offline").unwrap();
+        assert_eq!(alice.db().outbox_len().unwrap(), 2, "the message and its sync copy");
+    }
+    let alice = person(dir.path(), "alice", &net, None);
+    let a = alice.account_id();
+    alice.start().await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(20), || async { incoming(&bob, &a).len() == 1 }).await,
+        "the queued message was delivered after the restart"
+    );
+    // Kill both guards of alice's paths: she builds new paths and keeps delivering.
+    let guards: HashSet<u16> = alice.guards().iter().map(|g| g.port()).collect();
+    assert_eq!(guards.len(), 2);
+    let mut killed = 0;
+    for i in 0..net.len() {
+        let port: u16 = net.url(i).unwrap().rsplit(':').next().unwrap().parse().unwrap();
+        if guards.contains(&port) {
+            net.kill(i).await.unwrap();
+            killed += 1;
+        }
+    }
+    assert_eq!(killed, 2);
+    for i in 0..5 {
+        alice.send_text(&b, &format!("after the guards died {i}")).unwrap();
+    }
+    assert!(
+        eventually(Duration::from_secs(60), || async { incoming(&bob, &a).len() == 6 }).await,
+        "delivered {} of 6",
+        incoming(&bob, &a).len()
+    );
+    let new_guards: HashSet<u16> = alice.guards().iter().map(|g| g.port()).collect();
+    assert!(new_guards.is_disjoint(&guards), "dead guards were replaced");
+    alice.shutdown().await;
+    bob.shutdown().await;
+    net.shutdown().await;
+}
