@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::Failure;
-use crate::profile::ProfileName;
+use hush_client::{AccountId, ProfileName};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -38,6 +38,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     json: bool,
 
+    /// The network to use: a `network.json` [default: the local network that `hush devnet`
+    /// keeps in the data dir, `<data dir>/devnet/network.json`].
+    #[arg(long, global = true, env = "HUSH_NETWORK", value_name = "FILE")]
+    network: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -52,6 +57,206 @@ pub enum Command {
     /// Run a local hush network in the foreground: real nodes on 127.0.0.1 under a signed
     /// registry, kept in a folder so it resumes where it stopped. Ctrl-C stops it.
     Devnet(DevnetArgs),
+    /// Send a text message (delivered through a 3-hop onion path).
+    Send(SendArgs),
+    /// Fetch new messages and print them; `--follow` keeps streaming.
+    Receive(ReceiveArgs),
+    /// List conversations, most recent first.
+    Conversations,
+    /// Show the messages of a conversation.
+    Messages(MessagesArgs),
+    /// Mark a conversation read (sends read receipts when they are on).
+    Read(IdArg),
+    /// Unsend one of your messages: deleted for the recipient, your other devices and here.
+    Unsend(MessageIdArg),
+    /// Try a failed message again.
+    Retry(MessageIdArg),
+    /// List contacts, or change one.
+    Contacts(ContactsArgs),
+    /// List message requests (first messages from people you have not approved), or answer
+    /// one.
+    Requests(RequestsArgs),
+    /// Block an account: its messages are dropped.
+    Block(IdArg),
+    /// Unblock an account.
+    Unblock(IdArg),
+    /// Show or change settings (read receipts, typing indicators).
+    Settings(SettingsArgs),
+    /// Set disappearing messages for a conversation.
+    Disappearing(DisappearingArgs),
+    /// Run the client in the background and serve JSON-RPC 2.0 (docs/json-rpc.md).
+    Daemon(DaemonArgs),
+}
+
+/// An Account ID argument.
+#[derive(Debug, Args)]
+pub struct IdArg {
+    /// The Account ID (66 hex characters starting with 05).
+    #[arg(value_name = "ACCOUNT_ID")]
+    pub id: AccountId,
+}
+
+/// A local message ID argument.
+#[derive(Debug, Args)]
+pub struct MessageIdArg {
+    /// The message's local ID (from `hush messages --json`).
+    #[arg(value_name = "MESSAGE_ID")]
+    pub id: i64,
+}
+
+/// Options of `send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The recipient's Account ID (your own for Note to Self).
+    #[arg(value_name = "ACCOUNT_ID")]
+    pub to: AccountId,
+    /// The text; `-` reads it from stdin.
+    #[arg(value_name = "TEXT")]
+    pub text: String,
+    /// Wait until the recipient's swarm stored it; exit non-zero if it could not be.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+/// Options of `receive`.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Keep running and print messages as they arrive.
+    #[arg(long)]
+    pub follow: bool,
+}
+
+/// Options of `messages`.
+#[derive(Debug, Args)]
+pub struct MessagesArgs {
+    /// The conversation (the other account's ID).
+    #[arg(value_name = "ACCOUNT_ID")]
+    pub id: AccountId,
+    /// How many of the newest messages.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
+}
+
+/// Options of `contacts`.
+#[derive(Debug, Args)]
+pub struct ContactsArgs {
+    /// What to change (nothing: list them).
+    #[command(subcommand)]
+    pub action: Option<ContactsAction>,
+}
+
+/// `contacts …`
+#[derive(Debug, Subcommand)]
+pub enum ContactsAction {
+    /// Approve an account: its messages arrive as messages, not requests.
+    Add(IdArg),
+    /// Forget a contact.
+    Remove(IdArg),
+    /// Give a contact a name only you see (no NAME: clear it).
+    Nickname {
+        /// The contact.
+        #[arg(value_name = "ACCOUNT_ID")]
+        id: AccountId,
+        /// The nickname.
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
+}
+
+/// Options of `requests`.
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    /// What to answer (nothing: list them).
+    #[command(subcommand)]
+    pub action: Option<RequestsAction>,
+}
+
+/// `requests …`
+#[derive(Debug, Subcommand)]
+pub enum RequestsAction {
+    /// Accept: the sender becomes a contact and is told so.
+    Accept(IdArg),
+    /// Decline: the request is deleted.
+    Decline(IdArg),
+    /// Block the sender (and delete the request).
+    Block(IdArg),
+}
+
+/// Options of `settings`.
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// What to change (nothing: show them).
+    #[command(subcommand)]
+    pub action: Option<SettingsAction>,
+}
+
+/// `settings …`
+#[derive(Debug, Subcommand)]
+pub enum SettingsAction {
+    /// Send read receipts and show those of others.
+    ReadReceipts {
+        /// on or off.
+        #[arg(value_name = "on|off", value_parser = on_off)]
+        on: bool,
+    },
+    /// Send typing indicators and show those of others.
+    Typing {
+        /// on or off.
+        #[arg(value_name = "on|off", value_parser = on_off)]
+        on: bool,
+    },
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err("expected on or off".to_owned()),
+    }
+}
+
+/// Options of `disappearing`.
+#[derive(Debug, Args)]
+pub struct DisappearingArgs {
+    /// The conversation.
+    #[arg(value_name = "ACCOUNT_ID")]
+    pub id: AccountId,
+    /// off, after-send or after-read.
+    #[arg(value_name = "MODE", value_parser = ["off", "after-send", "after-read"])]
+    pub mode: String,
+    /// The timer: seconds, or a number with s, m, h, d or w (for example 30s, 5m, 1d).
+    #[arg(value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<u32>,
+}
+
+/// Parses `90`, `30s`, `5m`, `12h`, `1d`, `2w` into seconds.
+pub fn parse_duration(s: &str) -> Result<u32, String> {
+    let s = s.trim();
+    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u32 = digits.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(format!("invalid duration {s:?}: use s, m, h, d or w")),
+    };
+    n.checked_mul(factor).filter(|&v| v > 0).ok_or_else(|| format!("invalid duration {s:?}"))
+}
+
+/// Options of `daemon`.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Listen on this Unix socket (mode 0600) [default: daemon.sock in the profile folder].
+    #[arg(long, value_name = "PATH", conflicts_with = "stdio")]
+    pub socket: Option<PathBuf>,
+    /// Speak JSON-RPC on stdin/stdout instead of a socket.
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 /// Options of `devnet`.
@@ -74,6 +279,11 @@ pub enum AccountCommand {
     Show,
     /// Show the recovery password, after a confirmation.
     RecoveryPassword(RecoveryPasswordArgs),
+    /// Seal the account and its database key with a passphrase (asked on the terminal, or
+    /// read from $HUSH_PASSPHRASE); commands then need it.
+    Lock,
+    /// Remove the passphrase.
+    Unlock,
 }
 
 /// Options of `account new` and `account restore`.
@@ -111,6 +321,8 @@ pub struct Settings {
     pub profile: ProfileName,
     /// Machine-readable output.
     pub json: bool,
+    /// The network file.
+    pub network_file: PathBuf,
 }
 
 impl Cli {
@@ -126,7 +338,15 @@ impl Cli {
             })?,
         };
         let profile = ProfileName::parse(&self.profile).map_err(Failure::invalid_input)?;
-        Ok(Settings { data_dir, data_dir_flag: self.data_dir.is_some(), profile, json: self.json })
+        let network_file =
+            self.network.clone().unwrap_or_else(|| data_dir.join("devnet").join("network.json"));
+        Ok(Settings {
+            data_dir,
+            data_dir_flag: self.data_dir.is_some(),
+            profile,
+            json: self.json,
+            network_file,
+        })
     }
 }
 

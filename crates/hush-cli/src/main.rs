@@ -2,15 +2,14 @@
 //!
 //! This binary is thin glue: it parses arguments ([`args`]) into validated settings, runs a
 //! command ([`commands`]), prints the result ([`output`]) and maps failures to exit codes.
-//! The protocol lives in `hush-proto`; the profile files of this first version live in
-//! [`profile`] until the client library takes them over.
+//! The protocol lives in `hush-proto`; profiles, the database, the network and messaging
+//! live in `hush-client`.
 
 #![allow(unreachable_pub, reason = "a binary crate: `pub` only marks what other modules use")]
 
 mod args;
 mod commands;
 mod output;
-mod profile;
 
 use std::process::ExitCode;
 
@@ -45,7 +44,13 @@ impl Failure {
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(error: E) -> Self {
-        Self { code: exit::FAILURE, error: error.into() }
+        let error = error.into();
+        // The client library says when the input was at fault.
+        let code = match error.downcast_ref::<hush_client::Error>().map(hush_client::Error::kind) {
+            Some(hush_client::ErrorKind::InvalidInput) => exit::INVALID_INPUT,
+            _ => exit::FAILURE,
+        };
+        Self { code, error }
     }
 }
 

@@ -2,7 +2,7 @@
 //! per destination, retrying with backoff and jitter.
 //!
 //! A request is done when a swarm member answers 200. Retryable failures (network trouble,
-//! busy or moving swarms) are retried — 0.5 s, 1 s, 2 s … up to a minute apart — for six
+//! busy or moving swarms) are retried — 0.25 s, 0.5 s, 1 s … up to 30 s apart — for six
 //! hours, after which the request is set aside as failed and its message marked `failed`
 //! with the reason ([`crate::Client::retry`] queues it again). A refusal that will not change
 //! (a malformed request, 409 for a message deleted before) fails at once.
@@ -185,9 +185,9 @@ fn set_status(inner: &Inner, id: i64, status: MessageStatus, error: Option<&str>
     Ok(())
 }
 
-/// 0.5 s doubling to a minute, plus up to 50% jitter.
+/// 250 ms doubling to 30 s, plus up to 50% jitter.
 fn retry_delay(attempts: u32) -> u64 {
-    let base = (500u64 << attempts.min(7)).min(60_000);
+    let base = (250u64 << attempts.min(7)).min(30_000);
     let jitter =
         u64::try_from(crate::net::random_index(usize::try_from(base / 2).unwrap_or(1).max(1)))
             .unwrap_or(0);
@@ -199,13 +199,13 @@ mod tests {
     use super::retry_delay;
 
     #[test]
-    fn retries_back_off_to_a_minute_with_jitter() {
+    fn retries_back_off_to_half_a_minute_with_jitter() {
         for attempts in 0..20 {
             let d = retry_delay(attempts);
-            let base = (500u64 << attempts.min(7)).min(60_000);
+            let base = (250u64 << attempts.min(7)).min(30_000);
             assert!((base..base + base / 2 + 1).contains(&d), "{attempts}: {d}");
         }
-        assert!(retry_delay(0) < 800);
-        assert!(retry_delay(30) >= 60_000);
+        assert!(retry_delay(0) < 400);
+        assert!((30_000..45_001).contains(&retry_delay(30)));
     }
 }

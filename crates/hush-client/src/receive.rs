@@ -378,7 +378,8 @@ fn from_own_device(
             sent_at,
             received_at: now,
             status: MessageStatus::Sent,
-            hash: None,
+            // The copy this device knows is the one in our own swarm.
+            hash: Some(hash),
             disappearing: setting,
             expires_at,
             synced: true,
@@ -390,9 +391,6 @@ fn from_own_device(
     };
     // The copy in our swarm is the one this device can delete.
     let _ = inner.db.set_sync_hash(id, hash);
-    if conversation == inner.me {
-        let _ = inner.db.set_hash(id, hash);
-    }
     if let Some(message) = inner.db.message(id).map_err(db_err)? {
         inner.emit(Event::Message { message });
     }

@@ -189,6 +189,7 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
     match (req.method().clone(), path.as_str()) {
         (Method::POST, "/storage_rpc/v1") => {
             with_body(state, req, |body, slot| async move {
+                state.rpc.traffic.http(ip, "/storage_rpc/v1", &body);
                 let (method, reply) = rpc::handle(&state.rpc, &body, Some(slot)).await;
                 state.rpc.metrics.request(method, reply.status);
                 rpc_reply(reply)
@@ -197,6 +198,7 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
         }
         (Method::POST, "/onion_req/v2") => {
             with_body(state, req, |body, slot| async move {
+                state.rpc.traffic.http(ip, "/onion_req/v2", &body);
                 let r = relay::handle(&state.rpc, &state.rpc.peers, &body, slot).await;
                 let content_type =
                     if r.json { "application/json" } else { "text/plain; charset=utf-8" };

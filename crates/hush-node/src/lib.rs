@@ -56,6 +56,7 @@ pub mod rpc;
 pub mod store;
 mod swarm_api;
 mod sync;
+pub mod traffic;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -207,6 +208,7 @@ impl NodeBuilder {
         let membership = Arc::new(membership);
         let metrics = Arc::new(Metrics::default());
         let partitioned = Arc::new(AtomicBool::new(false));
+        let traffic = Arc::new(traffic::TrafficLog::default());
         let peers = peer::PeerClient::new(
             Duration::from_millis(config.relay_timeout_ms),
             partitioned.clone(),
@@ -222,6 +224,7 @@ impl NodeBuilder {
             peers,
             partitioned: partitioned.clone(),
             network_key: source.as_ref().map(|s| s.key),
+            traffic: traffic.clone(),
         };
         let state = Arc::new(http::State {
             limiter: ratelimit::RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_burst),
@@ -272,6 +275,7 @@ impl NodeBuilder {
             tasks,
             partitioned,
             sync_now,
+            traffic,
         })
     }
 }
@@ -335,6 +339,7 @@ pub struct NodeHandle {
     tasks: Vec<JoinHandle<()>>,
     partitioned: Arc<AtomicBool>,
     sync_now: Arc<tokio::sync::Notify>,
+    traffic: Arc<traffic::TrafficLog>,
 }
 
 impl NodeHandle {
@@ -377,6 +382,17 @@ impl NodeHandle {
     /// shows to the swarm's clients). `None` only while stopping.
     pub fn store(&self) -> Option<&Store> {
         self.store.as_ref()
+    }
+
+    /// Starts or stops recording what reaches the node (a test instrument, see
+    /// [`traffic::TrafficLog`]).
+    pub fn record_traffic(&self, on: bool) {
+        self.traffic.set(on);
+    }
+
+    /// What the node saw while recording ([`NodeHandle::record_traffic`]).
+    pub fn traffic(&self) -> Vec<traffic::Seen> {
+        self.traffic.entries()
     }
 
     /// Cuts the node off from the other nodes (`true`) or reconnects it: a fault for tests.

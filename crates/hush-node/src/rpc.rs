@@ -66,6 +66,8 @@ pub struct Ctx {
     pub(crate) partitioned: Arc<std::sync::atomic::AtomicBool>,
     /// The key network registries must be signed with (none in standalone mode).
     pub(crate) network_key: Option<hush_sodium::ed25519::Ed25519PublicKey>,
+    /// What the node saw, when a test records it.
+    pub(crate) traffic: Arc<crate::traffic::TrafficLog>,
 }
 
 /// A response body.
@@ -130,6 +132,7 @@ pub async fn handle(
     body: &[u8],
     slot: Option<tokio::sync::SemaphorePermit<'_>>,
 ) -> (&'static str, Reply) {
+    ctx.traffic.rpc(body);
     if json_values_bound(body) > MAX_JSON_VALUES {
         return ("invalid", Reply::text(400, "invalid json: too many values"));
     }

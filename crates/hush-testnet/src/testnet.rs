@@ -28,9 +28,17 @@ pub struct TestnetBuilder {
     registry_poll_interval: Duration,
     relay_timeout: Duration,
     expiry_sweep_interval: Duration,
+    distinct_addresses: bool,
 }
 
 impl TestnetBuilder {
+    /// Gives node `i` its own loopback address, 127.0.1.(i+1), instead of sharing 127.0.0.1
+    /// (at most 254 nodes): tests can then tell nodes and clients apart by address.
+    pub fn distinct_addresses(mut self, distinct: bool) -> Self {
+        self.distinct_addresses = distinct;
+        self
+    }
+
     /// How many nodes [default: 12, or as many as the folder already has].
     pub fn nodes(mut self, n: usize) -> Self {
         self.nodes = Some(n);
@@ -116,9 +124,10 @@ impl TestnetBuilder {
         for i in 0..count {
             let node_dir = dir.join(format!("node-{i:02}"));
             // The key first (port unknown yet), to find the port this node had last time.
-            let probe = admin::node_entry(&node_dir, LOOPBACK, 1)?;
+            let ip = address(self.distinct_addresses, i)?;
+            let probe = admin::node_entry(&node_dir, ip, 1)?;
             let listener = match prev_port(&probe) {
-                Some(port) => match bind(port).await {
+                Some(port) => match bind(ip, port).await {
                     Ok(l) => l,
                     Err(e) => {
                         tracing::warn!(
@@ -126,10 +135,10 @@ impl TestnetBuilder {
                             port,
                             "last port unavailable ({e}); taking another"
                         );
-                        bind(0).await?
+                        bind(ip, 0).await?
                     }
                 },
-                None => bind(0).await?,
+                None => bind(ip, 0).await?,
             };
             let port = local_port(&listener)?;
             let entry = RegistryNode { https_port: port, ..probe };
@@ -161,6 +170,7 @@ impl TestnetBuilder {
             registry_poll_interval: self.registry_poll_interval,
             relay_timeout: self.relay_timeout,
             expiry_sweep_interval: self.expiry_sweep_interval,
+            distinct_addresses: self.distinct_addresses,
         };
         // Same nodes at the same addresses: keep the registry (and its sequence number).
         let entries = net.registry_entries();
@@ -220,6 +230,7 @@ pub struct Testnet {
     registry_poll_interval: Duration,
     relay_timeout: Duration,
     expiry_sweep_interval: Duration,
+    distinct_addresses: bool,
 }
 
 impl Testnet {
@@ -233,6 +244,7 @@ impl Testnet {
             registry_poll_interval: Duration::from_secs(2),
             relay_timeout: Duration::from_secs(10),
             expiry_sweep_interval: Duration::from_secs(1),
+            distinct_addresses: false,
         }
     }
 
@@ -274,9 +286,23 @@ impl Testnet {
         self.file.registry.as_ref().map_or(0, |r| r.body.seq)
     }
 
-    /// `https://127.0.0.1:PORT` of node `i` (whether or not it runs).
+    /// `https://ADDRESS:PORT` of node `i` (whether or not it runs).
     pub fn url(&self, i: usize) -> Result<String> {
-        Ok(format!("https://{}", SocketAddr::new(LOOPBACK, self.slot(i)?.port)))
+        Ok(format!("https://{}", self.address(i)?))
+    }
+
+    /// The address and port node `i` listens on.
+    pub fn address(&self, i: usize) -> Result<SocketAddr> {
+        let slot = self.slot(i)?;
+        Ok(SocketAddr::new(slot.entry.ip, slot.port))
+    }
+
+    /// Starts or stops recording what reaches every running node
+    /// ([`hush_node::NodeHandle::record_traffic`]).
+    pub fn record_traffic(&self, on: bool) {
+        for handle in self.slots.iter().filter_map(|s| s.handle.as_ref()) {
+            handle.record_traffic(on);
+        }
     }
 
     /// Node `i`'s registry entry (keys, address, version).
@@ -318,7 +344,7 @@ impl Testnet {
         let slot = self.slot_mut(i)?;
         let handle = slot.handle.take().ok_or(Error::NotRunning(i))?;
         handle.kill().await;
-        slot.reserved = reserve(slot.port);
+        slot.reserved = reserve(slot.entry.ip, slot.port);
         Ok(())
     }
 
@@ -327,7 +353,7 @@ impl Testnet {
         let slot = self.slot_mut(i)?;
         let handle = slot.handle.take().ok_or(Error::NotRunning(i))?;
         handle.shutdown().await;
-        slot.reserved = reserve(slot.port);
+        slot.reserved = reserve(slot.entry.ip, slot.port);
         Ok(())
     }
 
@@ -337,7 +363,7 @@ impl Testnet {
         if slot.handle.is_some() {
             return Err(Error::AlreadyRunning(i));
         }
-        let listener = bind(slot.port).await?;
+        let listener = bind(slot.entry.ip, slot.port).await?;
         self.slots[i].reserved = None;
         let handle = self.spawn(i, listener).await?;
         self.slots[i].handle = Some(handle);
@@ -359,9 +385,10 @@ impl Testnet {
         let mut listeners = Vec::with_capacity(count);
         for i in first..first + count {
             let dir = self.dir.join(format!("node-{i:02}"));
-            let listener = bind(0).await?;
+            let ip = address(self.distinct_addresses, i)?;
+            let listener = bind(ip, 0).await?;
             let port = local_port(&listener)?;
-            let entry = admin::node_entry(&dir, LOOPBACK, port)?;
+            let entry = admin::node_entry(&dir, ip, port)?;
             self.slots.push(Slot {
                 dir,
                 port,
@@ -448,8 +475,8 @@ impl Testnet {
         let slot = self.slot(i)?;
         let config = NodeConfig {
             data_dir: slot.dir.clone(),
-            listen: SocketAddr::new(LOOPBACK, slot.port),
-            public_ip: Some(LOOPBACK),
+            listen: SocketAddr::new(slot.entry.ip, slot.port),
+            public_ip: Some(slot.entry.ip),
             // Every client of a local network shares one address.
             rate_limit_per_ip: 0,
             network: Some(self.file_path.clone()),
@@ -467,18 +494,30 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
-async fn bind(port: u16) -> Result<TcpListener> {
-    TcpListener::bind(SocketAddr::new(LOOPBACK, port))
+/// Node `i`'s address: 127.0.0.1, or 127.0.1.(i+1) when nodes have their own.
+fn address(distinct: bool, i: usize) -> Result<IpAddr> {
+    if !distinct {
+        return Ok(LOOPBACK);
+    }
+    let last = u8::try_from(i + 1).ok().filter(|&b| b < 255).ok_or_else(|| Error::Io {
+        what: format!("node {i}: only 254 nodes get their own loopback address"),
+        source: std::io::Error::from(std::io::ErrorKind::AddrNotAvailable),
+    })?;
+    Ok(IpAddr::V4(Ipv4Addr::new(127, 0, 1, last)))
+}
+
+async fn bind(ip: IpAddr, port: u16) -> Result<TcpListener> {
+    TcpListener::bind(SocketAddr::new(ip, port))
         .await
-        .map_err(|source| Error::Io { what: format!("binding 127.0.0.1:{port}"), source })
+        .map_err(|source| Error::Io { what: format!("binding {ip}:{port}"), source })
 }
 
 /// Holds `port` without listening on it (see [`Slot::reserved`]); `None` if that fails,
 /// which only risks another program taking the port.
-fn reserve(port: u16) -> Option<tokio::net::TcpSocket> {
+fn reserve(ip: IpAddr, port: u16) -> Option<tokio::net::TcpSocket> {
     let socket = tokio::net::TcpSocket::new_v4().ok()?;
     socket.set_reuseaddr(true).ok()?;
-    socket.bind(SocketAddr::new(LOOPBACK, port)).ok()?;
+    socket.bind(SocketAddr::new(ip, port)).ok()?;
     Some(socket)
 }
 

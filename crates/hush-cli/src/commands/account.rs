@@ -1,4 +1,4 @@
-//! `hush account new | restore | show | recovery-password`.
+//! `hush account new | restore | show | recovery-password | lock | unlock`.
 
 use std::io::{self, BufRead, IsTerminal, Read};
 
@@ -12,8 +12,9 @@ use zeroize::Zeroizing;
 
 use crate::Failure;
 use crate::args::{AccountCommand, NewArgs, RecoveryPasswordArgs, Settings};
+use crate::commands::session::{now_ms, passphrase, read_secret};
 use crate::output;
-use crate::profile::{Profile, StoredAccount, validate_display_name};
+use hush_client::profile::{Profile, StoredAccount, validate_display_name};
 
 /// Longest line accepted as a recovery password on stdin (25 long words fit easily).
 const MAX_PASSWORD_LINE: u64 = 4096;
@@ -26,6 +27,8 @@ pub fn run(settings: &Settings, command: AccountCommand) -> Result<(), Failure> 
         AccountCommand::Restore(args) => restore(settings, &profile, args),
         AccountCommand::Show => show(settings, &profile),
         AccountCommand::RecoveryPassword(args) => recovery_password(settings, &profile, &args),
+        AccountCommand::Lock => lock(settings, &profile),
+        AccountCommand::Unlock => unlock(settings, &profile),
     }
 }
 
@@ -51,7 +54,7 @@ fn prepare(profile: &Profile, args: &NewArgs) -> Result<Option<String>, Failure>
 fn new(settings: &Settings, profile: &Profile, args: NewArgs) -> Result<(), Failure> {
     let display_name = prepare(profile, &args)?;
     let seed = AccountSeed::generate(&mut SystemRng);
-    let stored = profile.save(seed, display_name, now_ms(), args.force)?;
+    let stored = profile.create(seed, display_name, now_ms(), args.force)?;
     report_account(settings, profile, &stored, false);
     Ok(())
 }
@@ -61,7 +64,7 @@ fn restore(settings: &Settings, profile: &Profile, args: NewArgs) -> Result<(), 
     let phrase = read_recovery_password()?;
     let seed = RecoveryPassword::parse(&phrase)
         .map_err(|e| Failure::invalid_input(anyhow!(e).context("invalid recovery password")))?;
-    let stored = profile.save(seed, display_name, now_ms(), args.force)?;
+    let stored = profile.create(seed, display_name, now_ms(), args.force)?;
     report_account(settings, profile, &stored, true);
     Ok(())
 }
@@ -121,7 +124,7 @@ fn report_account(settings: &Settings, profile: &Profile, stored: &StoredAccount
 }
 
 fn show(settings: &Settings, profile: &Profile) -> Result<(), Failure> {
-    let stored = profile.load()?;
+    let stored = profile.load(passphrase(profile)?.as_deref().map(String::as_str))?;
     let id = stored.identity.account_id().to_string();
     let ed = hex::encode(stored.identity.ed25519_public().as_bytes());
     if settings.json {
@@ -152,7 +155,7 @@ fn recovery_password(
             "--qr draws on a terminal and cannot be combined with --json"
         )));
     }
-    let stored = profile.load()?;
+    let stored = profile.load(passphrase(profile)?.as_deref().map(String::as_str))?;
     if !args.yes {
         confirm_showing()?;
     }
@@ -211,10 +214,47 @@ fn confirm_showing() -> Result<(), Failure> {
     }
 }
 
-/// Milliseconds since the Unix epoch, from the system clock.
-#[allow(clippy::disallowed_methods, reason = "the CLI's one use of the wall clock")]
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+fn lock(settings: &Settings, profile: &Profile) -> Result<(), Failure> {
+    let current = passphrase(profile)?;
+    let new = match std::env::var("HUSH_NEW_PASSPHRASE") {
+        Ok(p) if !p.is_empty() => Zeroizing::new(p),
+        _ if current.is_none() && std::env::var("HUSH_PASSPHRASE").is_ok_and(|p| !p.is_empty()) => {
+            Zeroizing::new(std::env::var("HUSH_PASSPHRASE").unwrap_or_default())
+        }
+        _ => {
+            let first = read_secret("New passphrase (at least 8 characters): ")?;
+            let again = read_secret("Repeat it: ")?;
+            if *first != *again {
+                return Err(Failure::invalid_input(anyhow!("the passphrases differ")));
+            }
+            first
+        }
+    };
+    profile.lock_with(current.as_deref().map(String::as_str), &new)?;
+    if settings.json {
+        output::json(&json!({"profile": profile.name(), "locked": true}));
+    } else {
+        output::note(&format!(
+            "Profile '{}' is locked: its account and database open only with the passphrase \
+             (asked for, or taken from $HUSH_PASSPHRASE).",
+            profile.name()
+        ));
+    }
+    Ok(())
+}
+
+fn unlock(settings: &Settings, profile: &Profile) -> Result<(), Failure> {
+    if !profile.is_locked()? {
+        return Err(anyhow!("profile '{}' is not locked", profile.name()).into());
+    }
+    let Some(current) = passphrase(profile)? else {
+        return Err(hush_client::Error::Locked.into());
+    };
+    profile.unlock(&current)?;
+    if settings.json {
+        output::json(&json!({"profile": profile.name(), "locked": false}));
+    } else {
+        output::note(&format!("Profile '{}' no longer needs a passphrase.", profile.name()));
+    }
+    Ok(())
 }

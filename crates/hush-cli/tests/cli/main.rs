@@ -393,3 +393,125 @@ fn devnet_runs_a_network_in_a_folder_stops_on_ctrl_c_and_resumes() {
     assert_eq!(ready["network_file"], data.join("devnet").join("network.json").to_str().unwrap());
     interrupt(child, out);
 }
+
+/// Runs `hush --data-dir DIR --profile P ARGS…` with `stdin`.
+fn hush_as(data_dir: &Path, profile: &str, args: &[&str], stdin: &str) -> Output {
+    let mut all = vec!["--profile", profile];
+    all.extend_from_slice(args);
+    hush(data_dir, &all, stdin)
+}
+
+/// The JSON lines a command printed.
+fn json_lines(out: &Output) -> Vec<Value> {
+    stdout(out).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn two_profiles_exchange_messages_through_a_devnet_and_a_daemon() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    // Before any network exists: a clear error, and the message stays queued.
+    let alice =
+        json(&hush_as(data, "alice", &["--json", "account", "new", "--display-name", "Alice"], ""));
+    let bob =
+        json(&hush_as(data, "bob", &["--json", "account", "new", "--display-name", "Bob"], ""));
+    let (a, b) = (alice["account_id"].as_str().unwrap(), bob["account_id"].as_str().unwrap());
+    let offline = hush_as(data, "alice", &["send", "--wait", b, "hello before the network"], "");
+    assert_eq!(code(&offline), 1);
+    assert!(stderr(&offline).contains("hush devnet"), "{}", stderr(&offline));
+    // Bad input: exit 2.
+    let bad = hush_as(data, "alice", &["send", "05abc", "hi"], "");
+    assert_eq!(code(&bad), 2);
+    let empty = hush_as(data, "alice", &["send", b, "   "], "");
+    assert_eq!(code(&empty), 2, "{}", stderr(&empty));
+
+    // The devnet in the data dir is where clients look by default.
+    let (devnet, devnet_out, _) = start_devnet(None, Some(data), &["--nodes", "6"]);
+    let sent = hush_as(data, "alice", &["--json", "send", "--wait", b, "-"], "hi bob\n");
+    assert_eq!(code(&sent), 0, "{}", stderr(&sent));
+    let sent = json(&sent);
+    assert_eq!(sent["status"], "sent");
+    // Bob receives both: the one queued offline and the one from stdin, in order.
+    let got = hush_as(data, "bob", &["--json", "receive"], "");
+    assert_eq!(code(&got), 0, "{}", stderr(&got));
+    let lines = json_lines(&got);
+    let bodies: Vec<&str> = lines.iter().map(|l| l["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["hello before the network", "hi bob"]);
+    for l in &lines {
+        let keys: Vec<&str> = l.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 6, "{l}");
+        assert_eq!(l["type"], "message");
+        assert_eq!(l["from"], a);
+        assert_eq!(l["conversation"], a);
+        assert!(l["sent_at"].is_u64() && l["hash"].is_string());
+    }
+    assert_eq!(lines[1]["hash"], sent["hash"]);
+    // Nothing new the second time.
+    assert!(stdout(&hush_as(data, "bob", &["--json", "receive"], "")).is_empty());
+    // Alice is a message request for Bob, shown with her display name.
+    let requests = json_lines(&hush_as(data, "bob", &["--json", "requests"], ""));
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["id"], a);
+    assert_eq!(requests[0]["name"], "Alice");
+    assert_eq!(code(&hush_as(data, "bob", &["requests", "accept", a], "")), 0);
+    let contacts = json_lines(&hush_as(data, "bob", &["--json", "contacts"], ""));
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0]["account_id"], a);
+    assert_eq!(contacts[0]["display_name"], "Alice");
+    assert_eq!(contacts[0]["approved"], true);
+    assert_eq!(contacts[0]["blocked"], false);
+
+    // Bob runs a daemon on stdio; Alice writes; the event streams to Bob's subscriber.
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_hush"))
+        .args(["--data-dir", data.to_str().unwrap(), "--profile", "bob", "daemon", "--stdio"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut to_daemon = daemon.stdin.take().unwrap();
+    let mut from_daemon = BufReader::new(daemon.stdout.take().unwrap());
+    let mut read_line = || {
+        let mut line = String::new();
+        from_daemon.read_line(&mut line).unwrap();
+        serde_json::from_str::<Value>(&line).unwrap_or_else(|_| panic!("{line:?}"))
+    };
+    writeln!(to_daemon, r#"{{"jsonrpc":"2.0","id":1,"method":"subscribe"}}"#).unwrap();
+    assert_eq!(read_line()["result"]["subscription"], 1);
+    writeln!(to_daemon, "this is not json").unwrap();
+    assert_eq!(read_line()["error"]["code"], -32700);
+    writeln!(to_daemon, r#"{{"jsonrpc":"2.0","id":2,"method":"nope"}}"#).unwrap();
+    assert_eq!(read_line()["error"]["code"], -32601);
+    writeln!(to_daemon, r#"{{"jsonrpc":"2.0","id":3,"method":"account"}}"#).unwrap();
+    assert_eq!(read_line()["result"]["account_id"], b);
+    let sent = hush_as(data, "alice", &["send", "--wait", b, "live"], "");
+    assert_eq!(code(&sent), 0, "{}", stderr(&sent));
+    let event = loop {
+        let line = read_line();
+        if line["method"] == "event" && line["params"]["event"]["type"] == "message" {
+            break line;
+        }
+    };
+    assert_eq!(event["params"]["event"]["message"]["body"], "live");
+    assert_eq!(event["params"]["event"]["message"]["author"], a);
+    // Bob answers through the daemon; Alice receives it.
+    writeln!(
+        to_daemon,
+        r#"{{"jsonrpc":"2.0","id":4,"method":"send","params":{{"to":"{a}","text":"hello alice","wait":true}}}}"#
+    )
+    .unwrap();
+    let answer = loop {
+        let line = read_line();
+        if line["id"] == 4 {
+            break line;
+        }
+    };
+    assert_eq!(answer["result"]["status"], "sent", "{answer}");
+    let got = json_lines(&hush_as(data, "alice", &["--json", "receive"], ""));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["body"], "hello alice");
+    drop(to_daemon);
+    assert!(daemon.wait().unwrap().success());
+    interrupt(devnet, devnet_out);
+}

@@ -276,12 +276,109 @@ async fn a_queued_message_survives_a_restart_and_a_killed_guard_does_not_stop_de
     }
     assert!(
         eventually(Duration::from_secs(60), || async { incoming(&bob, &a).len() == 6 }).await,
-        "delivered {} of 6",
-        incoming(&bob, &a).len()
+        "delivered {} of 6; alice's outbox holds {}, her messages {:?}, bob's stats {:?}",
+        incoming(&bob, &a).len(),
+        alice.db().outbox_len().unwrap(),
+        alice
+            .messages(&b, 10)
+            .unwrap()
+            .iter()
+            .map(|m| (m.status, m.error.clone()))
+            .collect::<Vec<_>>(),
+        bob.stats(),
     );
     let new_guards: HashSet<u16> = alice.guards().iter().map(|g| g.port()).collect();
     assert!(new_guards.is_disjoint(&guards), "dead guards were replaced");
     alice.shutdown().await;
     bob.shutdown().await;
+    net.shutdown().await;
+}
+
+/// Whether `haystack` contains `needle`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_guards_see_a_client_address_and_no_node_sees_the_sender_in_clear() {
+    use hush_node::traffic::Seen;
+    let net = Testnet::builder().nodes(12).distinct_addresses(true).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let alice_ip: std::net::IpAddr = "127.0.2.1".parse().unwrap();
+    let bob_ip: std::net::IpAddr = "127.0.2.2".parse().unwrap();
+    let open = |name: &str, ip| {
+        let profile = Profile::new(dir.path(), ProfileName::parse(name).unwrap());
+        profile
+            .create(AccountSeed::generate(&mut SystemRng), Some(name.into()), now(), false)
+            .unwrap();
+        let mut config = ClientConfig::new(
+            dir.path().to_owned(),
+            ProfileName::parse(name).unwrap(),
+            net.network_file_path().to_owned(),
+        );
+        config.net.local_address = Some(ip);
+        config.poll_wait = Duration::from_secs(4);
+        Client::open(config).unwrap()
+    };
+    let alice = open("alice", alice_ip);
+    let bob = open("bob", bob_ip);
+    net.record_traffic(true);
+    alice.start().await.unwrap();
+    bob.start().await.unwrap();
+    let (a, b) = (alice.account_id(), bob.account_id());
+    for i in 0..5 {
+        alice.send_text(&b, &format!("private {i}")).unwrap();
+    }
+    assert!(eventually(Duration::from_secs(30), || async { incoming(&bob, &a).len() == 5 }).await);
+    bob.send_text(&a, "private reply").unwrap();
+    assert!(
+        eventually(Duration::from_secs(30), || async { incoming(&alice, &b).len() == 1 }).await
+    );
+    let (alice_guards, bob_guards) = (alice.guards(), bob.guards());
+    alice.shutdown().await;
+    bob.shutdown().await;
+    net.record_traffic(false);
+
+    let secrets = |c: &Client| -> Vec<Vec<u8>> {
+        let id = c.account_id();
+        vec![
+            id.to_string().into_bytes(),
+            id.as_bytes().to_vec(),
+            id.to_string().as_bytes()[2..].to_vec(),
+        ]
+    };
+    let (alice_ids, bob_ids) = (secrets(&alice), secrets(&bob));
+    let (mut saw_alice, mut saw_bob, mut bob_mailbox_requests) = (0, 0, 0);
+    for i in 0..net.len() {
+        let here = net.address(i).unwrap();
+        for seen in net.node(i).unwrap().traffic() {
+            match seen {
+                Seen::Http { from, path, body } => {
+                    // Only a client's guards see its address.
+                    if from == alice_ip {
+                        assert!(alice_guards.contains(&here), "node {i} is not alice's guard");
+                        saw_alice += 1;
+                    }
+                    if from == bob_ip {
+                        assert!(bob_guards.contains(&here), "node {i} is not bob's guard");
+                        saw_bob += 1;
+                    }
+                    // Between hops everything is sealed: no Account ID in clear.
+                    for id in alice_ids.iter().chain(&bob_ids) {
+                        assert!(!contains(&body, id), "node {i} saw an Account ID on {path}");
+                    }
+                }
+                Seen::Rpc { body } => {
+                    // A request about one mailbox never names the other account.
+                    let about_bob = bob_ids.iter().any(|id| contains(&body, id));
+                    let about_alice = alice_ids.iter().any(|id| contains(&body, id));
+                    assert!(!(about_bob && about_alice), "node {i} saw both accounts together");
+                    bob_mailbox_requests += usize::from(about_bob);
+                }
+            }
+        }
+    }
+    assert!(saw_alice > 0 && saw_bob > 0, "the guards saw the clients");
+    assert!(bob_mailbox_requests > 0, "stores and polls of bob's mailbox were seen");
     net.shutdown().await;
 }

@@ -1,0 +1,402 @@
+//! The messaging commands: `send`, `receive`, `conversations`, `messages`, `read`, `unsend`,
+//! `retry`, `contacts`, `requests`, `block`, `unblock`, `settings`, `disappearing`.
+//!
+//! Commands that only read or change local state never touch the network. `send` queues the
+//! message (it survives anything once queued) and then tries to deliver it; what it could not
+//! deliver is delivered by the next `send`, `receive` or a running daemon.
+
+use std::io::Read;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use hush_client::{
+    AccountId, Client, Contact, Conversation, Disappearing, Event, Message, MessageStatus,
+};
+use serde_json::{Value, json};
+
+use crate::Failure;
+use crate::args::{
+    ContactsAction, DisappearingArgs, MessagesArgs, ReceiveArgs, RequestsAction, SendArgs,
+    Settings, SettingsAction,
+};
+use crate::commands::session::{open_client, runtime};
+use crate::output;
+
+/// Longest text read from stdin (more than a message may hold, to report its length).
+const MAX_STDIN_TEXT: u64 = 64 * 1024;
+/// How long `send` tries to deliver before leaving the rest to a later run.
+const SEND_ATTEMPT: Duration = Duration::from_secs(20);
+/// How long `send --wait` waits for the swarm.
+const SEND_WAIT: Duration = Duration::from_secs(120);
+/// Where `receive` keeps its place (a local message ID).
+const RECEIVE_CURSOR: &str = "cli_receive_cursor";
+
+pub fn send(settings: &Settings, args: SendArgs) -> Result<(), Failure> {
+    let text = if args.text == "-" {
+        let mut text = String::new();
+        std::io::stdin().lock().take(MAX_STDIN_TEXT).read_to_string(&mut text).map_err(|e| {
+            Failure::invalid_input(anyhow!(e).context("reading the text from stdin"))
+        })?;
+        text.trim_end_matches('\n').to_owned()
+    } else {
+        args.text
+    };
+    let client = open_client(settings)?;
+    let queued = client.send_text(&args.to, &text)?;
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        if args.wait {
+            client.wait_sent(queued.id, SEND_WAIT).await
+        } else {
+            client.deliver_pending(SEND_ATTEMPT).await?;
+            client.message(queued.id)
+        }
+    });
+    let message = match outcome {
+        Ok(m) => m,
+        Err(e) if !args.wait => {
+            // Queued; the network was not reachable now.
+            output::note(&format!("queued; not delivered yet: {e}"));
+            client.message(queued.id)?
+        }
+        Err(e) => {
+            return Err(anyhow!(e).context("the message is queued but was not stored").into());
+        }
+    };
+    if settings.json {
+        output::json(&json!({
+            "type": "sent",
+            "id": message.id,
+            "to": message.conversation,
+            "status": message.status,
+            "sent_at": message.sent_at,
+            "hash": message.hash,
+            "error": message.error,
+        }));
+    } else {
+        output::note(&format!("message {} is {}", message.id, status_word(message.status)));
+    }
+    if args.wait && message.status == MessageStatus::Failed {
+        return Err(anyhow!(
+            "not delivered: {}",
+            message.error.as_deref().unwrap_or("the network refused it")
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn status_word(status: MessageStatus) -> &'static str {
+    match status {
+        MessageStatus::Sending => "queued (sending)",
+        MessageStatus::Sent => "sent",
+        MessageStatus::Failed => "failed",
+        MessageStatus::Read => "read",
+        MessageStatus::Received => "received",
+    }
+}
+
+/// The line `receive` prints for a message.
+fn message_line(settings: &Settings, client: &Client, m: &Message) {
+    if settings.json {
+        output::json(&json!({
+            "type": "message",
+            "from": m.author,
+            "conversation": m.conversation,
+            "body": m.body,
+            "sent_at": m.sent_at,
+            "hash": m.hash,
+        }));
+    } else {
+        let who = if m.outgoing { "you".to_owned() } else { name_of(client, &m.author) };
+        output::result(&format!("{who}: {}", m.body));
+    }
+}
+
+fn name_of(client: &Client, id: &str) -> String {
+    let contact = id.parse::<AccountId>().ok().and_then(|a| client.contact(&a).ok().flatten());
+    match contact.and_then(|c| c.nickname.or(c.display_name)) {
+        Some(name) => format!("{name} ({}…)", &id[..10.min(id.len())]),
+        None => id.to_owned(),
+    }
+}
+
+pub fn receive(settings: &Settings, args: &ReceiveArgs) -> Result<(), Failure> {
+    let client = open_client(settings)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut events = client.subscribe();
+        if args.follow {
+            client.start().await?;
+        } else {
+            client.deliver_pending(SEND_ATTEMPT).await?;
+            client.receive_now().await?;
+        }
+        // What arrived since the last `receive` (including what a daemon fetched).
+        let mut cursor: i64 =
+            client.db().setting(RECEIVE_CURSOR)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        loop {
+            let batch = client.arrived_since(cursor, 500)?;
+            let Some(last) = batch.last() else { break };
+            cursor = last.id;
+            for m in &batch {
+                message_line(settings, &client, m);
+            }
+            client.db().set_setting(RECEIVE_CURSOR, &cursor.to_string())?;
+        }
+        if !args.follow {
+            return Ok::<(), Failure>(());
+        }
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .context("installing a SIGINT handler")?;
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("installing a SIGTERM handler")?;
+        loop {
+            let event = tokio::select! {
+                _ = interrupt.recv() => break,
+                _ = terminate.recv() => break,
+                e = events.recv() => e,
+            };
+            match event {
+                Ok(Event::Message { message })
+                    if message.id > cursor && (!message.outgoing || message.synced) =>
+                {
+                    cursor = message.id;
+                    message_line(settings, &client, &message);
+                    client.db().set_setting(RECEIVE_CURSOR, &cursor.to_string())?;
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    // Fell behind: read what was missed from the database.
+                    for m in client.arrived_since(cursor, 10_000)? {
+                        cursor = m.id;
+                        message_line(settings, &client, &m);
+                    }
+                    client.db().set_setting(RECEIVE_CURSOR, &cursor.to_string())?;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+        client.shutdown().await;
+        Ok(())
+    })
+}
+
+fn conversation_json(c: &Conversation) -> Value {
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "last_activity": c.last_activity,
+        "unread": c.unread,
+        "request": c.is_request,
+        "disappearing": c.disappearing,
+        "last_message": c.last_message,
+    })
+}
+
+fn print_conversations(settings: &Settings, list: &[Conversation]) {
+    for c in list {
+        if settings.json {
+            output::json(&conversation_json(c));
+        } else {
+            let name = c.name.clone().unwrap_or_default();
+            let unread =
+                if c.unread > 0 { format!(" ({} unread)", c.unread) } else { String::new() };
+            output::result(&format!(
+                "{} {name}{unread}: {}",
+                c.id,
+                c.last_message.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    if list.is_empty() && !settings.json {
+        output::note("none");
+    }
+}
+
+pub fn conversations(settings: &Settings) -> Result<(), Failure> {
+    let client = open_client(settings)?;
+    print_conversations(settings, &client.conversations(false)?);
+    Ok(())
+}
+
+pub fn messages(settings: &Settings, args: &MessagesArgs) -> Result<(), Failure> {
+    let client = open_client(settings)?;
+    for m in client.messages(&args.id, args.limit)? {
+        if settings.json {
+            output::json(&serde_json::to_value(&m).context("serializing")?);
+        } else {
+            let who = if m.outgoing { "you".to_owned() } else { name_of(&client, &m.author) };
+            let status =
+                if m.outgoing { format!(" [{}]", status_word(m.status)) } else { String::new() };
+            output::result(&format!("#{} {who}: {}{status}", m.id, m.body));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f` with a started network (for commands that send control messages), then
+/// delivers what it queued.
+fn with_delivery(
+    settings: &Settings,
+    f: impl FnOnce(&Client) -> Result<Value, Failure>,
+) -> Result<(), Failure> {
+    let client = open_client(settings)?;
+    let value = f(&client)?;
+    if client.db().outbox_len()? > 0 {
+        let rt = runtime()?;
+        if let Err(e) = rt.block_on(client.deliver_pending(SEND_ATTEMPT)) {
+            output::note(&format!("queued; not delivered yet: {e}"));
+        }
+    }
+    if settings.json {
+        output::json(&value);
+    }
+    Ok(())
+}
+
+pub fn read(settings: &Settings, id: &AccountId) -> Result<(), Failure> {
+    with_delivery(settings, |client| {
+        let n = client.mark_read(id)?;
+        if !settings.json {
+            output::note(&format!("{n} message(s) marked read"));
+        }
+        Ok(json!({"conversation": id.to_string(), "read": n}))
+    })
+}
+
+pub fn unsend(settings: &Settings, id: i64) -> Result<(), Failure> {
+    with_delivery(settings, |client| {
+        client.unsend(id)?;
+        if !settings.json {
+            output::note(&format!("message {id} unsent"));
+        }
+        Ok(json!({"id": id, "unsent": true}))
+    })
+}
+
+pub fn retry(settings: &Settings, id: i64) -> Result<(), Failure> {
+    with_delivery(settings, |client| {
+        client.retry(id)?;
+        Ok(json!({"id": id, "retried": true}))
+    })?;
+    Ok(())
+}
+
+fn contact_json(c: &Contact) -> Value {
+    json!({
+        "account_id": c.account_id,
+        "display_name": c.display_name,
+        "nickname": c.nickname,
+        "approved": c.approved,
+        "blocked": c.blocked,
+    })
+}
+
+fn print_contact(settings: &Settings, c: &Contact) {
+    if settings.json {
+        output::json(&contact_json(c));
+    } else {
+        let mut flags = Vec::new();
+        if c.approved {
+            flags.push("approved");
+        }
+        if c.blocked {
+            flags.push("blocked");
+        }
+        let name = c.nickname.clone().or_else(|| c.display_name.clone()).unwrap_or_default();
+        output::result(&format!("{} {name} [{}]", c.account_id, flags.join(", ")));
+    }
+}
+
+pub fn contacts(settings: &Settings, action: Option<ContactsAction>) -> Result<(), Failure> {
+    let client = open_client(settings)?;
+    match action {
+        None => {
+            let list = client.contacts()?;
+            for c in &list {
+                print_contact(settings, c);
+            }
+            if list.is_empty() && !settings.json {
+                output::note("no contacts");
+            }
+        }
+        Some(ContactsAction::Add(a)) => print_contact(settings, &client.add_contact(&a.id)?),
+        Some(ContactsAction::Remove(a)) => {
+            client.remove_contact(&a.id)?;
+            if settings.json {
+                output::json(&json!({"account_id": a.id.to_string(), "removed": true}));
+            }
+        }
+        Some(ContactsAction::Nickname { id, name }) => {
+            print_contact(settings, &client.set_nickname(&id, name.as_deref())?);
+        }
+    }
+    Ok(())
+}
+
+pub fn requests(settings: &Settings, action: Option<RequestsAction>) -> Result<(), Failure> {
+    match action {
+        None => {
+            let client = open_client(settings)?;
+            print_conversations(settings, &client.conversations(true)?);
+            Ok(())
+        }
+        Some(RequestsAction::Accept(a)) => with_delivery(settings, |client| {
+            client.accept_request(&a.id)?;
+            Ok(json!({"account_id": a.id.to_string(), "accepted": true}))
+        }),
+        Some(RequestsAction::Decline(a)) => {
+            let client = open_client(settings)?;
+            client.decline_request(&a.id)?;
+            if settings.json {
+                output::json(&json!({"account_id": a.id.to_string(), "declined": true}));
+            }
+            Ok(())
+        }
+        Some(RequestsAction::Block(a)) => block(settings, &a.id, true),
+    }
+}
+
+pub fn block(settings: &Settings, id: &AccountId, blocked: bool) -> Result<(), Failure> {
+    let client = open_client(settings)?;
+    let contact = if blocked { client.block(id)? } else { client.unblock(id)? };
+    print_contact(settings, &contact);
+    Ok(())
+}
+
+pub fn settings_cmd(settings: &Settings, action: Option<SettingsAction>) -> Result<(), Failure> {
+    let client = open_client(settings)?;
+    match action {
+        None => {}
+        Some(SettingsAction::ReadReceipts { on }) => client.set_read_receipts(on)?,
+        Some(SettingsAction::Typing { on }) => client.set_typing_indicators(on)?,
+    }
+    let (receipts, typing) = (client.read_receipts(), client.typing_indicators());
+    if settings.json {
+        output::json(&json!({"read_receipts": receipts, "typing_indicators": typing}));
+    } else {
+        let word = |b: bool| if b { "on" } else { "off" };
+        output::result(&format!("read receipts:     {}", word(receipts)));
+        output::result(&format!("typing indicators: {}", word(typing)));
+    }
+    Ok(())
+}
+
+pub fn disappearing(settings: &Settings, args: &DisappearingArgs) -> Result<(), Failure> {
+    let setting = match (args.mode.as_str(), args.duration) {
+        ("off", _) => Disappearing::Off,
+        ("after-send", Some(s)) => Disappearing::AfterSend(s),
+        ("after-read", Some(s)) => Disappearing::AfterRead(s),
+        (mode, None) => {
+            return Err(Failure::invalid_input(anyhow!("{mode} needs a DURATION, for example 1d")));
+        }
+        (mode, _) => return Err(Failure::invalid_input(anyhow!("unknown mode {mode}"))),
+    };
+    with_delivery(settings, |client| {
+        client.set_disappearing(&args.id, setting)?;
+        Ok(json!({"conversation": args.id.to_string(), "disappearing": setting}))
+    })
+}

@@ -1,0 +1,70 @@
+//! What the commands that use an account share: the passphrase of a locked profile, opening
+//! the client, the async runtime, the clock.
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, anyhow};
+use hush_client::{Client, ClientConfig, Profile};
+use zeroize::Zeroizing;
+
+use crate::Failure;
+use crate::args::Settings;
+use crate::output;
+
+/// The passphrase of a locked profile: `$HUSH_PASSPHRASE`, else asked on the terminal.
+/// `None` when the profile is not locked.
+pub fn passphrase(profile: &Profile) -> Result<Option<Zeroizing<String>>, Failure> {
+    if !profile.has_account() || !profile.is_locked()? {
+        return Ok(None);
+    }
+    if let Ok(p) = std::env::var("HUSH_PASSPHRASE")
+        && !p.is_empty()
+    {
+        return Ok(Some(Zeroizing::new(p)));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(anyhow!(hush_client::Error::Locked)
+            .context("set HUSH_PASSPHRASE or run this in a terminal")
+            .into());
+    }
+    Ok(Some(read_secret(&format!("Passphrase of profile '{}': ", profile.name()))?))
+}
+
+/// Reads a secret from the terminal without echo.
+pub fn read_secret(prompt: &str) -> Result<Zeroizing<String>, Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(anyhow!("a passphrase is needed: run this in a terminal").into());
+    }
+    output::prompt("");
+    let secret = rpassword::prompt_password(prompt).context("reading from the terminal")?;
+    Ok(Zeroizing::new(secret))
+}
+
+/// Opens the profile's client (no network contact yet).
+pub fn open_client(settings: &Settings) -> Result<Client, Failure> {
+    let profile = Profile::new(&settings.data_dir, settings.profile.clone());
+    let mut config = ClientConfig::new(
+        settings.data_dir.clone(),
+        settings.profile.clone(),
+        settings.network_file.clone(),
+    );
+    config.passphrase = passphrase(&profile)?;
+    Ok(Client::open(config)?)
+}
+
+/// A multi-threaded runtime for commands that talk to the network.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?)
+}
+
+/// Milliseconds since the Unix epoch, from the system clock.
+#[allow(clippy::disallowed_methods, reason = "the CLI's one use of the wall clock")]
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
