@@ -38,8 +38,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     json: bool,
 
-    /// The network to use: a `network.json` [default: the local network that `hush devnet`
-    /// keeps in the data dir, `<data dir>/devnet/network.json`].
+    /// The network to use: a network.json file [default: the local network that hush devnet
+    /// keeps in the data dir, DATA_DIR/devnet/network.json].
     #[arg(long, global = true, env = "HUSH_NETWORK", value_name = "FILE")]
     network: Option<PathBuf>,
 

@@ -550,6 +550,11 @@ impl Client {
         Ok(gone.len())
     }
 
+    /// The version of the network registry the client uses (`None` before it has one).
+    pub fn registry_seq(&self) -> Option<u64> {
+        self.inner.net.get().and_then(Net::registry).map(|r| r.body.seq)
+    }
+
     /// The guards of the client's onion paths (for tests and diagnostics).
     pub fn guards(&self) -> Vec<std::net::SocketAddr> {
         self.inner.net.get().map_or_else(Vec::new, |net| {

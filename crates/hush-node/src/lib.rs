@@ -12,6 +12,12 @@
 //! polls its seeds for newer registries. Without a network configured it is a one-node
 //! network: every account maps to it.
 //!
+//! Two hush extensions serve hush clients (docs/protocol/storage-rpc.md): `retrieve` with a
+//! `wait` is held open until a message arrives (a long-poll, so clients get messages at once
+//! without busy polling), and `network_registry` hands out the signed registry through onion
+//! paths. [`traffic`] is a test instrument (off unless a test turns it on) for the privacy
+//! tests.
+//!
 //! # Tasks and shutdown
 //!
 //! [`NodeBuilder::spawn`] starts, on the caller's tokio runtime: the accept loop (one task

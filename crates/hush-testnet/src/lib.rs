@@ -1,10 +1,14 @@
 //! hush-testnet: a real hush network in one process.
 //!
 //! [`Testnet::builder`]`().nodes(n).start()` runs `n` real [`hush_node`] instances (HTTPS on
-//! 127.0.0.1, real SQLite, real node-to-node replication) under one signed network registry,
+//! loopback, real SQLite, real node-to-node replication) under one signed network registry,
 //! writes the network file (`network.json`: network key, seeds, registry) that nodes and
 //! clients start from, and injects faults: [`Testnet::kill`], [`Testnet::restart`],
 //! [`Testnet::partition`], [`Testnet::add_nodes`], [`Testnet::retire`].
+//!
+//! For privacy tests, [`TestnetBuilder::distinct_addresses`] puts node `i` on its own
+//! loopback address (127.0.1.(i+1)) and [`Testnet::record_traffic`] has every node record the
+//! remote addresses and bodies it sees.
 //!
 //! The same type runs `hush devnet`: with [`TestnetBuilder::dir`] everything (network key,
 //! node keys, databases, ports) persists in that folder and a later start resumes the same

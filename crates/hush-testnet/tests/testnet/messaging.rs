@@ -382,3 +382,40 @@ async fn only_guards_see_a_client_address_and_no_node_sees_the_sender_in_clear()
     assert!(bob_mailbox_requests > 0, "stores and polls of bob's mailbox were seen");
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_follow_a_registry_change_through_421_and_network_registry() {
+    let mut net = Testnet::builder().nodes(6).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let alice = started(dir.path(), "alice", &net).await;
+    let bob = started(dir.path(), "bob", &net).await;
+    let (a, b) = (alice.account_id(), bob.account_id());
+    alice.send_text(&b, "before").unwrap();
+    assert!(eventually(Duration::from_secs(20), || async { incoming(&bob, &a).len() == 1 }).await);
+    // Six more nodes: two swarms now; the clients still hold the old registry.
+    net.add_nodes(6).await.unwrap();
+    let before = net.seq();
+    // A node serves its registry to clients (through onion paths, as the client asks).
+    let client = crate::Client::new();
+    let (status, body) =
+        client.rpc(&net.url(0).unwrap(), "network_registry", serde_json::json!({})).await.unwrap();
+    assert_eq!(status, 200);
+    let signed: hush_proto::registry::SignedRegistry =
+        serde_json::from_value(body["registry"].clone()).unwrap();
+    assert_eq!(signed.body.seq, before);
+    for i in 0..5 {
+        alice.send_text(&b, &format!("after {i}")).unwrap();
+    }
+    assert!(
+        eventually(Duration::from_secs(60), || async { incoming(&bob, &a).len() == 6 }).await,
+        "delivered {} of 6 after the swarms changed",
+        incoming(&bob, &a).len()
+    );
+    // Stores to old members outside bob's (and alice's) new swarm were answered 421, and
+    // alice fetched the new registry (ten stores, each to a random old member, half of
+    // which moved: missing them all has a chance of 1 in 1024).
+    assert_eq!(alice.registry_seq(), Some(before));
+    alice.shutdown().await;
+    bob.shutdown().await;
+    net.shutdown().await;
+}
