@@ -46,8 +46,8 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(error: E) -> Self {
         let error = error.into();
         // The client library says when the input was at fault.
-        let code = match error.downcast_ref::<hush_client::Error>().map(hush_client::Error::kind) {
-            Some(hush_client::ErrorKind::InvalidInput) => exit::INVALID_INPUT,
+        let code = match error.downcast_ref::<hush_client::Error>() {
+            Some(hush_client::Error::InvalidInput(_)) => exit::INVALID_INPUT,
             _ => exit::FAILURE,
         };
         Self { code, error }

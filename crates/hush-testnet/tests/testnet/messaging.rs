@@ -419,3 +419,77 @@ async fn clients_follow_a_registry_change_through_421_and_network_registry() {
     bob.shutdown().await;
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_indicators_and_messages_that_disappear_after_reading() {
+    let net = Testnet::builder().nodes(6).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let alice = started(dir.path(), "alice", &net).await;
+    // Bob's account is a test account whose swarm we can read directly.
+    let bob_account = crate::Account::new(4242);
+    let mut entropy = [0x5a; 16];
+    entropy[..4].copy_from_slice(&4242u32.to_le_bytes());
+    let bob = person(dir.path(), "bob", &net, Some(AccountSeed::from_entropy(&entropy).unwrap()));
+    assert_eq!(bob.account_id(), bob_account.id());
+    bob.start().await.unwrap();
+    let (a, b) = (alice.account_id(), bob.account_id());
+    bob.add_contact(&a).unwrap();
+    let mut bob_events = bob.subscribe();
+
+    // Typing: shown only when the recipient has indicators on; sent only when the sender has.
+    alice.typing(&b, true).unwrap();
+    assert_eq!(alice.db().outbox_len().unwrap(), 0, "off by default: nothing sent");
+    alice.set_typing_indicators(true).unwrap();
+    bob.set_typing_indicators(true).unwrap();
+    alice.typing(&b, true).unwrap();
+    let typing = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Ok(Event::Typing { from, started }) = bob_events.recv().await {
+                break (from, started);
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(typing, (a.to_string(), true));
+
+    // After reading: the timer starts when bob reads, and bob's swarm copy goes too.
+    alice.set_disappearing(&b, Disappearing::AfterRead(2)).unwrap();
+    let sent = alice.send_text(&b, "read me, then I'm gone").unwrap();
+    assert!(eventually(Duration::from_secs(20), || async { incoming(&bob, &a).len() == 1 }).await);
+    let got = incoming(&bob, &a).remove(0);
+    assert_eq!(got.disappearing, Disappearing::AfterRead(2));
+    assert_eq!(got.expires_at, None, "not read yet: no timer");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(incoming(&bob, &a).len(), 1, "unread messages stay");
+    let hash = got.hash.clone().unwrap();
+    let swarm = net.swarm_of(&b);
+    let http = crate::Client::new();
+    let held = |hash: String| {
+        let (http, net, swarm, account) = (&http, &net, &swarm, &bob_account);
+        async move {
+            let url = net.url(swarm[0]).unwrap();
+            http.hashes(&url, account).await.unwrap().contains(&hash)
+        }
+    };
+    assert!(held(hash.clone()).await, "stored in bob's swarm");
+    assert_eq!(bob.mark_read(&a).unwrap(), 1);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            incoming(&bob, &a).is_empty() && alice.message(sent.id).is_err()
+        })
+        .await,
+        "deleted on both sides once read"
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let h = held(hash.clone());
+            async move { !h.await }
+        })
+        .await,
+        "bob's swarm copy expired with the shortened expiry"
+    );
+    alice.shutdown().await;
+    bob.shutdown().await;
+    net.shutdown().await;
+}
