@@ -256,13 +256,26 @@ impl Client {
         self.inner.events.subscribe()
     }
 
+    /// Makes sure the client has a registry and onion paths (probing guards). Fails with
+    /// [`Error::NoNetwork`] when no node can be reached.
+    pub async fn connect(&self) -> Result<()> {
+        let net = self.inner.net()?;
+        net.ensure_registry().await?;
+        net.ensure_paths().await.map_err(|e| match e {
+            Error::NoNetwork(why) => Error::NoNetwork(format!(
+                "no node of network {:?} could be reached ({why})",
+                net.network_name()
+            )),
+            other => other,
+        })?;
+        self.inner.save_registry();
+        Ok(())
+    }
+
     /// Contacts the network (a registry, paths) and starts the background tasks: outbox,
     /// poller, expiry and registry refresh. Fails when no node can be reached.
     pub async fn start(&self) -> Result<()> {
-        let net = self.inner.net()?;
-        net.ensure_registry().await?;
-        net.ensure_paths().await?;
-        self.inner.save_registry();
+        self.connect().await?;
         let mut tasks = self.inner.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if !tasks.is_empty() {
             return Ok(());
@@ -298,8 +311,10 @@ impl Client {
     /// only requests waiting for a retry are left, or `deadline` passes. Returns how many
     /// requests are still queued.
     pub async fn deliver_pending(&self, deadline: Duration) -> Result<u64> {
-        let net = self.inner.net()?;
-        net.ensure_registry().await?;
+        if self.inner.db.outbox_len()? == 0 {
+            return Ok(0);
+        }
+        self.connect().await?;
         let work = async {
             loop {
                 match outbox::run_round(&self.inner).await {
@@ -320,6 +335,9 @@ impl Client {
     pub async fn wait_sent(&self, id: i64, timeout: Duration) -> Result<Message> {
         let mut events = self.subscribe();
         let started = self.inner.tasks.lock().is_ok_and(|t| !t.is_empty());
+        if !started {
+            self.connect().await?;
+        }
         let wait = async {
             loop {
                 let message = self
@@ -395,8 +413,7 @@ impl Client {
     /// Polls our swarm once (no waiting at the node) and handles what it finds; returns the
     /// new messages.
     pub async fn receive_now(&self) -> Result<Vec<Message>> {
-        let net = self.inner.net()?;
-        net.ensure_registry().await?;
+        self.connect().await?;
         let mut events = self.subscribe();
         receive::poll_until_empty(&self.inner).await?;
         self.inner.save_registry();
@@ -553,6 +570,13 @@ impl Client {
     /// The version of the network registry the client uses (`None` before it has one).
     pub fn registry_seq(&self) -> Option<u64> {
         self.inner.net.get().and_then(Net::registry).map(|r| r.body.seq)
+    }
+
+    /// Every node address this client has connected to directly — guard probes, guards
+    /// (current and replaced) and seeds: the only nodes that can know its IP address (for
+    /// tests and diagnostics).
+    pub fn exposed_to(&self) -> Vec<std::net::SocketAddr> {
+        self.inner.net.get().map_or_else(Vec::new, Net::exposed_to)
     }
 
     /// The guards of the client's onion paths (for tests and diagnostics).

@@ -70,6 +70,9 @@ pub(crate) struct Net {
     building: tokio::sync::Mutex<()>,
     /// Network time minus local time, ms.
     clock_offset: AtomicI64,
+    /// Every node this client connected to directly (probes, guards, seeds): the nodes that
+    /// may know its address.
+    exposed_to: Mutex<HashSet<SocketAddr>>,
 }
 
 pub(crate) fn local_now() -> u64 {
@@ -112,6 +115,7 @@ impl Net {
             paths: Mutex::new(Vec::new()),
             building: tokio::sync::Mutex::new(()),
             clock_offset: AtomicI64::new(0),
+            exposed_to: Mutex::new(HashSet::new()),
         })
     }
 
@@ -153,6 +157,23 @@ impl Net {
     /// The usable nodes of the current registry.
     pub(crate) fn nodes(&self) -> Vec<Node> {
         self.pool().nodes()
+    }
+
+    fn exposed(&self, node: &Node) {
+        self.exposed_to
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(SocketAddr::new(node.ip, node.https_port));
+    }
+
+    /// Every node address this client has connected to directly.
+    pub(crate) fn exposed_to(&self) -> Vec<SocketAddr> {
+        self.exposed_to
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .copied()
+            .collect()
     }
 
     /// The guards of the current paths.
@@ -197,7 +218,14 @@ impl Net {
         if nodes.is_empty() {
             return Err(Error::NoNetwork("the registry lists no usable node".to_owned()));
         }
-        let node = nodes[random_index(nodes.len())].clone();
+        let guards = self.guards();
+        let others: Vec<&Node> =
+            nodes.iter().filter(|n| !guards.iter().any(|g| g.ed25519 == n.ed25519)).collect();
+        let node = if others.is_empty() {
+            nodes[random_index(nodes.len())].clone()
+        } else {
+            others[random_index(others.len())].clone()
+        };
         let (status, body) =
             self.node_rpc(&node, "network_registry", json!({}), REQUEST_TIMEOUT).await?;
         if status != 200 {
@@ -223,17 +251,31 @@ impl Net {
             return Err(Error::NoNetwork("the registry lists no usable node".to_owned()));
         }
         let mut guards: Vec<Node> = self.guards();
-        for candidate in shuffled(&pool) {
-            if guards.len() >= PATH_COUNT.min(pool.len()) {
+        let candidates: Vec<Node> = shuffled(&pool)
+            .into_iter()
+            .filter(|c| !guards.iter().any(|g| g.ed25519 == c.ed25519))
+            .collect();
+        // As many probed at once as guards are missing: every node that answers becomes a
+        // guard, so no node learns our address without carrying our traffic.
+        let wanted = PATH_COUNT.min(pool.len());
+        let mut next = candidates.into_iter();
+        while guards.len() < wanted {
+            let batch: Vec<Node> = next.by_ref().take(wanted - guards.len()).collect();
+            if batch.is_empty() {
                 break;
             }
-            if guards.iter().any(|g| g.ed25519 == candidate.ed25519) {
-                continue;
+            let mut probes = tokio::task::JoinSet::new();
+            for candidate in batch {
+                self.exposed(&candidate);
+                let http = self.http.clone();
+                probes.spawn(async move { (probe(&http, &candidate).await, candidate) });
             }
-            if self.probe(&candidate).await {
-                guards.push(candidate);
-            } else {
-                self.pool().strike(&candidate.ed25519);
+            while let Some(Ok((answered, candidate))) = probes.join_next().await {
+                if !answered {
+                    self.pool().strike(&candidate.ed25519);
+                } else if guards.len() < PATH_COUNT.min(pool.len()) {
+                    guards.push(candidate);
+                }
             }
         }
         let exclude: HashSet<[u8; 32]> = guards.iter().map(|g| *g.ed25519.as_bytes()).collect();
@@ -254,19 +296,6 @@ impl Net {
         Ok(())
     }
 
-    /// Probes a guard candidate directly.
-    async fn probe(&self, node: &Node) -> bool {
-        let body = json!({"method": "info", "params": {}}).to_string();
-        let resp = self
-            .http
-            .post(format!("{}/storage_rpc/v1", url(node)))
-            .body(body)
-            .timeout(PROBE_TIMEOUT)
-            .send()
-            .await;
-        matches!(resp, Ok(r) if r.status() == 200)
-    }
-
     /// One request to `dest` through one path (or directly if the path would be empty).
     async fn send_once(
         &self,
@@ -275,9 +304,13 @@ impl Net {
         request: &[u8],
         timeout: Duration,
     ) -> std::result::Result<onion::FinalResponse, Failure> {
-        let hops: Vec<OnionNode> = path
-            .map(|p| p.nodes.iter().filter(|n| n.ed25519 != dest.ed25519).map(onion_node).collect())
+        // The path's hops minus the destination (should it be on the path): we connect to the
+        // first of them — the guard, unless the destination is the guard — never to a node
+        // that is not a guard, except directly to the destination on a one-node network.
+        let on_path: Vec<&Node> = path
+            .map(|p| p.nodes.iter().filter(|n| n.ed25519 != dest.ed25519).collect())
             .unwrap_or_default();
+        let hops: Vec<OnionNode> = on_path.iter().map(|n| onion_node(n)).collect();
         let built = onion::build_request(
             &hops,
             &onion_node(dest),
@@ -286,8 +319,8 @@ impl Net {
             &mut SystemRng,
         )
         .map_err(|e| Failure::Path(format!("building the request: {e}")))?;
-        let entry = path.map_or(dest, |p| p.guard());
-        let entry = if entry.ed25519 == dest.ed25519 || hops.is_empty() { dest } else { entry };
+        let entry = on_path.first().copied().unwrap_or(dest);
+        self.exposed(entry);
         let resp = self
             .http
             .post(format!("{}/onion_req/v2", url(entry)))
@@ -327,12 +360,19 @@ impl Net {
             .filter(|p| avoid.is_none_or(|a| p.guard().ed25519.as_bytes() != a))
             .collect();
         let pool = if healthy.is_empty() { paths.iter().collect() } else { healthy };
+        // Best a path without the destination; then one where it is not the guard (the
+        // request then enters at the guard and skips that hop); then any.
         let clean: Vec<&&OnionPath> = pool.iter().filter(|p| !p.contains(dest)).collect();
-        if clean.is_empty() {
-            pool.get(random_index(pool.len().max(1))).map(|p| (*p).clone())
+        let guard_free: Vec<&&OnionPath> =
+            pool.iter().filter(|p| p.guard().ed25519 != dest.ed25519).collect();
+        let choice = if !clean.is_empty() {
+            clean
+        } else if !guard_free.is_empty() {
+            guard_free
         } else {
-            Some((*clean[random_index(clean.len())]).clone())
-        }
+            pool.iter().collect()
+        };
+        choice.get(random_index(choice.len().max(1))).map(|p| (**p).clone())
     }
 
     fn strike_path(&self, guard: &[u8; 32]) {
@@ -424,15 +464,29 @@ impl Net {
             if swarm.is_empty() {
                 return Err(Error::NoNetwork("the registry lists no node".to_owned()));
             }
+            let guards = self.guards();
+            let is_guard = |n: &Node| guards.iter().any(|g| g.ed25519 == n.ed25519);
             let member = match prefer.filter(|p| !tried.contains(p.ed25519.as_bytes())) {
-                Some(p) if swarm.iter().any(|n| n.ed25519 == p.ed25519) => p.clone(),
+                Some(p) if swarm.iter().any(|n| n.ed25519 == p.ed25519) && !is_guard(p) => {
+                    p.clone()
+                }
                 _ => {
-                    let fresh: Vec<Node> = swarm
+                    // Untried members that are not our guards (a guard must not learn which
+                    // mailbox we use), then untried ones, then any.
+                    let untried: Vec<Node> = swarm
                         .iter()
                         .filter(|n| !tried.contains(n.ed25519.as_bytes()))
                         .cloned()
                         .collect();
-                    let choice = if fresh.is_empty() { swarm } else { fresh };
+                    let unguarded: Vec<Node> =
+                        untried.iter().filter(|n| !is_guard(n)).cloned().collect();
+                    let choice = if !unguarded.is_empty() {
+                        unguarded
+                    } else if !untried.is_empty() {
+                        untried
+                    } else {
+                        swarm
+                    };
                     choice[random_index(choice.len())].clone()
                 }
             };
@@ -469,6 +523,19 @@ impl Net {
         }
         Err(last)
     }
+}
+
+/// Probes a guard candidate directly (the one kind of request that is not onion-routed
+/// besides a first registry fetch: the guard sees our address anyway).
+async fn probe(http: &reqwest::Client, node: &Node) -> bool {
+    let body = json!({"method": "info", "params": {}}).to_string();
+    let resp = http
+        .post(format!("{}/storage_rpc/v1", url(node)))
+        .body(body)
+        .timeout(PROBE_TIMEOUT)
+        .send()
+        .await;
+    matches!(resp, Ok(r) if r.status() == 200)
 }
 
 async fn backoff(attempt: u32) {

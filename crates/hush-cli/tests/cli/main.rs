@@ -514,4 +514,13 @@ fn two_profiles_exchange_messages_through_a_devnet_and_a_daemon() {
     drop(to_daemon);
     assert!(daemon.wait().unwrap().success());
     interrupt(devnet, devnet_out);
+    // The network file is there but no node answers: a clear error, at once; still queued.
+    #[allow(clippy::disallowed_methods, reason = "the test bounds how long the failure takes")]
+    let started = std::time::Instant::now();
+    let down = hush_as(data, "alice", &["send", "--wait", b, "anyone there?"], "");
+    assert_eq!(code(&down), 1);
+    assert!(stderr(&down).contains("could be reached"), "{}", stderr(&down));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let queued = json_lines(&hush_as(data, "alice", &["--json", "messages", b], ""));
+    assert_eq!(queued.last().unwrap()["status"], "sending");
 }

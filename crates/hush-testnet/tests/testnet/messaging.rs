@@ -334,7 +334,12 @@ async fn only_guards_see_a_client_address_and_no_node_sees_the_sender_in_clear()
     assert!(
         eventually(Duration::from_secs(30), || async { incoming(&alice, &b).len() == 1 }).await
     );
-    let (alice_guards, bob_guards) = (alice.guards(), bob.guards());
+    // The nodes each client connected to directly: its guards (replaced ones included,
+    // should a path have failed under load) and the candidates it probed for them.
+    let (alice_guards, bob_guards) = (alice.exposed_to(), bob.exposed_to());
+    for g in alice.guards() {
+        assert!(alice_guards.contains(&g));
+    }
     alice.shutdown().await;
     bob.shutdown().await;
     net.record_traffic(false);
@@ -379,6 +384,8 @@ async fn only_guards_see_a_client_address_and_no_node_sees_the_sender_in_clear()
         }
     }
     assert!(saw_alice > 0 && saw_bob > 0, "the guards saw the clients");
+    // Each answered probe became a guard: normally exactly two nodes per client.
+    assert!(alice_guards.len() < 6 && bob_guards.len() < 6, "{alice_guards:?} {bob_guards:?}");
     assert!(bob_mailbox_requests > 0, "stores and polls of bob's mailbox were seen");
     net.shutdown().await;
 }
