@@ -237,6 +237,8 @@ impl Db {
     /// reported as such, not as a damaged file.
     pub fn open(path: &Path, key: &Secret<32>) -> Result<Self> {
         let mut conn = Connection::open(path)?;
+        // SQLCipher would print its own errors (a wrong key, say) on stderr; we report them.
+        let _ = conn.pragma_update(None, "cipher_log_level", "NONE");
         let hex_key = zeroize::Zeroizing::new(format!("x'{}'", hex::encode(key.expose())));
         conn.pragma_update(None, "key", &*hex_key)?;
         if conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_err()
@@ -874,4 +876,102 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     }
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use hush_sodium::{Secret, SystemRng};
+
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, Db, Secret<32>) {
+        let dir = tempfile::tempdir().unwrap();
+        let key = Secret::random(&mut SystemRng);
+        let db = Db::open(&dir.path().join("hush.db"), &key).unwrap();
+        (dir, db, key)
+    }
+
+    fn store(destination: &str) -> NewOutbox<'_> {
+        NewOutbox {
+            message_id: None,
+            action: "store",
+            destination,
+            namespace: 0,
+            data: b"x",
+            ttl_ms: 1000,
+            timestamp: 1,
+            give_up_at: 10_000,
+        }
+    }
+
+    #[test]
+    fn the_database_is_encrypted_and_needs_its_key() {
+        let (dir, db, key) = open();
+        db.set_setting("k", "a secret value").unwrap();
+        drop(db);
+        let raw = std::fs::read(dir.path().join("hush.db")).unwrap();
+        assert!(!raw.windows(14).any(|w| w == b"a secret value"));
+        assert!(!raw.starts_with(b"SQLite format 3"), "no plaintext header");
+        let wrong = Secret::random(&mut SystemRng);
+        assert!(matches!(
+            Db::open(&dir.path().join("hush.db"), &wrong),
+            Err(Error::Corrupt { .. })
+        ));
+        let again = Db::open(&dir.path().join("hush.db"), &key).unwrap();
+        assert_eq!(again.setting("k").unwrap().as_deref(), Some("a secret value"));
+    }
+
+    #[test]
+    fn the_outbox_keeps_order_per_destination_and_sets_failures_aside() {
+        let (_dir, db, _) = open();
+        let a1 = db.enqueue(&store("a"), 0).unwrap();
+        let b1 = db.enqueue(&store("b"), 0).unwrap();
+        let a2 = db.enqueue(&store("a"), 0).unwrap();
+        let due: Vec<i64> = db.due(0, 10).unwrap().iter().map(|i| i.id).collect();
+        assert_eq!(due, [a1, b1], "one per destination, oldest first");
+        // The head of a's queue waits for a retry: a's later request waits with it.
+        db.outbox_retry(a1, 500, "busy").unwrap();
+        let due: Vec<i64> = db.due(0, 10).unwrap().iter().map(|i| i.id).collect();
+        assert_eq!(due, [b1]);
+        assert_eq!(db.next_due().unwrap(), Some(0));
+        // Given up: out of the way.
+        db.outbox_fail(a1, "refused").unwrap();
+        let due: Vec<i64> = db.due(0, 10).unwrap().iter().map(|i| i.id).collect();
+        assert_eq!(due, [b1, a2]);
+        assert_eq!(db.outbox_len().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_message_is_stored_once_per_author_and_time() {
+        let (_dir, db, _) = open();
+        db.ensure_conversation("05aa", 1, true).unwrap();
+        let m = NewMessage {
+            conversation: "05aa",
+            outgoing: false,
+            author: "05aa",
+            body: "hi",
+            sent_at: 42,
+            received_at: 43,
+            status: MessageStatus::Received,
+            hash: Some("h"),
+            disappearing: Disappearing::Off,
+            expires_at: None,
+            synced: false,
+        };
+        assert!(db.insert_message(&m).unwrap().is_some());
+        assert!(db.insert_message(&m).unwrap().is_none(), "a second copy is a duplicate");
+        let requests = db.conversations(true).unwrap();
+        assert_eq!((requests.len(), requests[0].unread), (1, 1));
+        assert_eq!(db.mark_read("05aa", 50).unwrap().len(), 1);
+        assert_eq!(db.conversations(true).unwrap()[0].unread, 0);
+    }
+
+    #[test]
+    fn newer_schemas_are_refused() {
+        let (dir, db, key) = open();
+        db.with(|c| c.pragma_update(None, "user_version", 99)).unwrap();
+        drop(db);
+        let err = Db::open(&dir.path().join("hush.db"), &key).unwrap_err();
+        assert!(err.to_string().contains("newer"), "{err}");
+    }
 }

@@ -513,6 +513,29 @@ fn two_profiles_exchange_messages_through_a_devnet_and_a_daemon() {
     assert_eq!(got[0]["body"], "hello alice");
     drop(to_daemon);
     assert!(daemon.wait().unwrap().success());
+
+    // `receive --follow` streams what arrives, one JSON line per message, until Ctrl-C.
+    let mut follow = Command::new(env!("CARGO_BIN_EXE_hush"))
+        .args(["--data-dir", data.to_str().unwrap(), "--profile", "alice", "--json"])
+        .args(["receive", "--follow"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut followed = BufReader::new(follow.stdout.take().unwrap());
+    for text in ["one", "two"] {
+        let sent = hush_as(data, "bob", &["send", "--wait", a, text], "");
+        assert_eq!(code(&sent), 0, "{}", stderr(&sent));
+        let mut line = String::new();
+        followed.read_line(&mut line).unwrap();
+        let line: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!((line["type"].as_str(), line["body"].as_str()), (Some("message"), Some(text)));
+        assert_eq!(line["from"], b);
+    }
+    let pid = follow.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    assert!(follow.wait().unwrap().success());
     interrupt(devnet, devnet_out);
     // The network file is there but no node answers: a clear error, at once; still queued.
     #[allow(clippy::disallowed_methods, reason = "the test bounds how long the failure takes")]
