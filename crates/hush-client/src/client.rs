@@ -274,7 +274,11 @@ impl Client {
 
     /// Contacts the network (a registry, paths) and starts the background tasks: outbox,
     /// poller, expiry and registry refresh. Fails when no node can be reached.
+    /// A client that was shut down stays down (open a new one).
     pub async fn start(&self) -> Result<()> {
+        if *self.inner.shutdown.borrow() {
+            return Err(Error::Closed);
+        }
         self.connect().await?;
         let mut tasks = self.inner.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if !tasks.is_empty() {
@@ -373,7 +377,6 @@ impl Client {
         if !self.inner.db.outbox_retry_failed(id, self.now())? {
             return Err(Error::NotFound(format!("message {id} has nothing left to retry")));
         }
-        self.inner.db.set_status(id, MessageStatus::Sending, None)?;
         self.inner.emit(Event::Status {
             id,
             conversation: message.conversation,
@@ -485,11 +488,14 @@ impl Client {
         Ok(contact)
     }
 
-    /// Forgets a contact (their next message is a request again).
+    /// Forgets a contact: no longer approved, so the conversation (kept) is a message
+    /// request again until accepted.
     pub fn remove_contact(&self, id: &AccountId) -> Result<()> {
-        if !self.inner.db.remove_contact(&id.to_string())? {
+        let key = id.to_string();
+        if !self.inner.db.remove_contact(&key)? {
             return Err(Error::NotFound(format!("{} is not a contact", Redacted(id))));
         }
+        self.inner.db.set_request(&key, true)?;
         Ok(())
     }
 

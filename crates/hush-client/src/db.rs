@@ -239,7 +239,8 @@ impl Db {
         let mut conn = Connection::open(path)?;
         // SQLCipher would print its own errors (a wrong key, say) on stderr; we report them.
         let _ = conn.pragma_update(None, "cipher_log_level", "NONE");
-        let hex_key = zeroize::Zeroizing::new(format!("x'{}'", hex::encode(key.expose())));
+        let hex = zeroize::Zeroizing::new(hex::encode(key.expose()));
+        let hex_key = zeroize::Zeroizing::new(format!("x'{}'", hex.as_str()));
         conn.pragma_update(None, "key", &*hex_key)?;
         if conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_err()
         {
@@ -450,41 +451,45 @@ impl Db {
     /// Stores a message; `None` if the author already has a message with this timestamp in
     /// the conversation (a duplicate). Updates the conversation's activity and unread count.
     pub(crate) fn insert_message(&self, m: &NewMessage<'_>) -> Result<Option<i64>> {
-        let (mode, secs) = m.disappearing.to_parts();
         self.with(|c| {
             let tx = c.transaction()?;
-            let inserted = tx.execute(
-                "INSERT INTO messages (conversation, outgoing, author, body, sent_at, received_at,
-                     status, hash, expire_mode, expire_secs, expires_at, synced)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                 ON CONFLICT (conversation, author, sent_at) DO NOTHING",
-                params![
-                    m.conversation,
-                    m.outgoing,
-                    m.author,
-                    m.body,
-                    m.sent_at,
-                    m.received_at,
-                    m.status.as_str(),
-                    m.hash,
-                    mode,
-                    secs,
-                    m.expires_at,
-                    m.synced
-                ],
-            )?;
-            if inserted == 0 {
-                return Ok(None);
+            let id = insert_message_in(&tx, m)?;
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    /// Stores a new outgoing message and queues its copies in one transaction: either the
+    /// message and every request to deliver it exist, or nothing does. Copies marked `own`
+    /// (stored in our own swarm) are recorded as handled. Returns the message's ID.
+    pub(crate) fn insert_outgoing(
+        &self,
+        m: &NewMessage<'_>,
+        copies: &[QueuedCopy<'_>],
+        now: u64,
+    ) -> Result<i64> {
+        let id = self.with(|c| {
+            let tx = c.transaction()?;
+            let Some(id) = insert_message_in(&tx, m)? else { return Ok(None) };
+            for copy in copies {
+                let message_id = copy.main.then_some(id);
+                enqueue_in(&tx, &NewOutbox { message_id, ..copy.outbox.clone() }, now)?;
+                if copy.own {
+                    tx.execute(
+                        "INSERT INTO seen (hash, seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                        params![copy.hash, now],
+                    )?;
+                }
+                let column = if copy.main { "hash" } else { "sync_hash" };
+                tx.execute(
+                    &format!("UPDATE messages SET {column} = ?2 WHERE id = ?1"),
+                    params![id, copy.hash],
+                )?;
             }
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "UPDATE conversations SET last_activity = max(last_activity, ?2),
-                     unread = unread + ?3 WHERE id = ?1",
-                params![m.conversation, m.received_at, !m.outgoing],
-            )?;
             tx.commit()?;
             Ok(Some(id))
-        })
+        })?;
+        id.ok_or_else(|| Error::InvalidInput("a message with this time exists already".to_owned()))
     }
 
     /// The newest `limit` messages of a conversation, oldest first.
@@ -540,29 +545,6 @@ impl Db {
                 message_row,
             )
             .optional()
-        })
-    }
-
-    /// Sets a message's status (and error).
-    pub(crate) fn set_status(
-        &self,
-        id: i64,
-        status: MessageStatus,
-        error: Option<&str>,
-    ) -> Result<()> {
-        self.with(|c| {
-            c.execute(
-                "UPDATE messages SET status = ?2, error = ?3 WHERE id = ?1",
-                params![id, status.as_str(), error],
-            )
-            .map(|_| ())
-        })
-    }
-
-    /// Records the hash of a message's stored copy.
-    pub(crate) fn set_hash(&self, id: i64, hash: &str) -> Result<()> {
-        self.with(|c| {
-            c.execute("UPDATE messages SET hash = ?2 WHERE id = ?1", params![id, hash]).map(|_| ())
         })
     }
 
@@ -661,24 +643,56 @@ impl Db {
 
     /// Queues a request.
     pub(crate) fn enqueue(&self, item: &NewOutbox<'_>, now: u64) -> Result<i64> {
+        self.with(|c| enqueue_in(c, item, now))
+    }
+
+    /// Finishes a request: done (removed) or given up (set aside with the reason). The
+    /// message it belongs to becomes `sent` when none of its requests is left, or `failed`
+    /// — in the same transaction. Returns the message and its new status if it changed.
+    pub(crate) fn outbox_finish(
+        &self,
+        item: &OutboxItem,
+        failure: Option<&str>,
+    ) -> Result<Option<(Message, MessageStatus)>> {
         self.with(|c| {
-            c.execute(
-                "INSERT INTO outbox (message_id, action, destination, namespace, data, ttl_ms,
-                     timestamp, created_at, next_attempt, give_up_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
-                params![
-                    item.message_id,
-                    item.action,
-                    item.destination,
-                    item.namespace,
-                    item.data,
-                    item.ttl_ms,
-                    item.timestamp,
-                    now,
-                    item.give_up_at
-                ],
-            )?;
-            Ok(c.last_insert_rowid())
+            let tx = c.transaction()?;
+            match failure {
+                None => tx.execute("DELETE FROM outbox WHERE id = ?1", [item.id])?,
+                Some(reason) => tx.execute(
+                    "UPDATE outbox SET failed = 1, last_error = ?2 WHERE id = ?1",
+                    params![item.id, reason],
+                )?,
+            };
+            let mut changed = None;
+            if let Some(message_id) = item.message_id {
+                let pending = tx
+                    .query_row(
+                        "SELECT 1 FROM outbox WHERE message_id = ?1 AND failed = 0 LIMIT 1",
+                        [message_id],
+                        |_| Ok(()),
+                    )
+                    .optional()?
+                    .is_some();
+                let status =
+                    if failure.is_some() { MessageStatus::Failed } else { MessageStatus::Sent };
+                if failure.is_some() || !pending {
+                    let updated = tx.execute(
+                        "UPDATE messages SET status = ?2, error = ?3
+                         WHERE id = ?1 AND status = 'sending'",
+                        params![message_id, status.as_str(), failure],
+                    )?;
+                    if updated > 0 {
+                        let message = tx.query_row(
+                            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"),
+                            [message_id],
+                            message_row,
+                        )?;
+                        changed = Some((message, status));
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(changed)
         })
     }
 
@@ -714,10 +728,17 @@ impl Db {
         })
     }
 
-    /// When the next queued request is due, if any.
+    /// When the next request at the head of its destination's queue is due, if any.
     pub(crate) fn next_due(&self) -> Result<Option<u64>> {
         self.with(|c| {
-            c.query_row("SELECT min(next_attempt) FROM outbox WHERE failed = 0", [], |r| r.get(0))
+            c.query_row(
+                "SELECT min(next_attempt) FROM outbox o
+                 WHERE failed = 0
+                   AND id = (SELECT min(id) FROM outbox p
+                             WHERE p.destination = o.destination AND p.failed = 0)",
+                [],
+                |r| r.get(0),
+            )
         })
     }
 
@@ -726,27 +747,25 @@ impl Db {
         self.with(|c| c.query_row("SELECT count(*) FROM outbox WHERE failed = 0", [], |r| r.get(0)))
     }
 
-    /// Sets a request aside as given up.
-    pub(crate) fn outbox_fail(&self, id: i64, error: &str) -> Result<()> {
-        self.with(|c| {
-            c.execute(
-                "UPDATE outbox SET failed = 1, last_error = ?2 WHERE id = ?1",
-                params![id, error],
-            )
-            .map(|_| ())
-        })
-    }
-
-    /// Queues a message's given-up requests again; returns whether there were any.
+    /// Queues a failed message's given-up requests again and makes it `sending`, in one
+    /// transaction; returns whether there were any.
     pub(crate) fn outbox_retry_failed(&self, message_id: i64, now: u64) -> Result<bool> {
         self.with(|c| {
-            c.execute(
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "UPDATE outbox SET failed = 0, attempts = 0, next_attempt = ?2,
                      give_up_at = ?2 + (give_up_at - created_at), created_at = ?2
                  WHERE message_id = ?1 AND failed = 1",
                 params![message_id, now],
-            )
-            .map(|n| n > 0)
+            )?;
+            if n > 0 {
+                tx.execute(
+                    "UPDATE messages SET status = 'sending', error = NULL WHERE id = ?1",
+                    [message_id],
+                )?;
+            }
+            tx.commit()?;
+            Ok(n > 0)
         })
     }
 
@@ -769,19 +788,6 @@ impl Db {
                 params![id, next, error],
             )
             .map(|_| ())
-        })
-    }
-
-    /// Whether the message still has requests queued.
-    pub(crate) fn message_pending(&self, message_id: i64) -> Result<bool> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT 1 FROM outbox WHERE message_id = ?1 AND failed = 0 LIMIT 1",
-                [message_id],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
         })
     }
 
@@ -835,6 +841,74 @@ impl Db {
             .map(|_| ())
         })
     }
+}
+
+/// A sealed copy of a new outgoing message, for [`Db::insert_outgoing`].
+#[derive(Clone, Debug)]
+pub(crate) struct QueuedCopy<'a> {
+    /// The request (its `message_id` is filled in).
+    pub(crate) outbox: NewOutbox<'a>,
+    /// The copy's hash.
+    pub(crate) hash: &'a str,
+    /// The copy to the recipient (its delivery decides the message's status); otherwise
+    /// the sync copy.
+    pub(crate) main: bool,
+    /// Stored in our own swarm (so handled already when it comes back).
+    pub(crate) own: bool,
+}
+
+fn insert_message_in(tx: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Option<i64>> {
+    let (mode, secs) = m.disappearing.to_parts();
+    let inserted = tx.execute(
+        "INSERT INTO messages (conversation, outgoing, author, body, sent_at, received_at,
+             status, hash, expire_mode, expire_secs, expires_at, synced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (conversation, author, sent_at) DO NOTHING",
+        params![
+            m.conversation,
+            m.outgoing,
+            m.author,
+            m.body,
+            m.sent_at,
+            m.received_at,
+            m.status.as_str(),
+            m.hash,
+            mode,
+            secs,
+            m.expires_at,
+            m.synced
+        ],
+    )?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "UPDATE conversations SET last_activity = max(last_activity, ?2),
+             unread = unread + ?3 WHERE id = ?1",
+        params![m.conversation, m.received_at, !m.outgoing],
+    )?;
+    Ok(Some(id))
+}
+
+fn enqueue_in(c: &Connection, item: &NewOutbox<'_>, now: u64) -> rusqlite::Result<i64> {
+    c.execute(
+        "INSERT INTO outbox (message_id, action, destination, namespace, data, ttl_ms,
+             timestamp, created_at, next_attempt, give_up_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+        params![
+            item.message_id,
+            item.action,
+            item.destination,
+            item.namespace,
+            item.data,
+            item.ttl_ms,
+            item.timestamp,
+            now,
+            item.give_up_at
+        ],
+    )?;
+    Ok(c.last_insert_rowid())
 }
 
 /// One change to a contact.
@@ -935,10 +1009,24 @@ mod tests {
         assert_eq!(due, [b1]);
         assert_eq!(db.next_due().unwrap(), Some(0));
         // Given up: out of the way.
-        db.outbox_fail(a1, "refused").unwrap();
+        let a1_item = db.due(1000, 10).unwrap().into_iter().find(|i| i.id == a1).unwrap();
+        assert_eq!(db.outbox_finish(&a1_item, Some("refused")).unwrap(), None, "no message");
         let due: Vec<i64> = db.due(0, 10).unwrap().iter().map(|i| i.id).collect();
         assert_eq!(due, [b1, a2]);
         assert_eq!(db.outbox_len().unwrap(), 2);
+        // With b done, a2 heads a's queue: due at once.
+        db.outbox_done(b1).unwrap();
+        assert_eq!(db.next_due().unwrap(), Some(0));
+    }
+
+    #[test]
+    fn next_due_looks_at_queue_heads_only() {
+        let (_dir, db, _) = open();
+        let a1 = db.enqueue(&store("a"), 0).unwrap();
+        db.enqueue(&store("a"), 0).unwrap();
+        db.outbox_retry(a1, 500, "busy").unwrap();
+        // a2 is due by its own time but waits behind a1: the worker sleeps until 500.
+        assert_eq!(db.next_due().unwrap(), Some(500));
     }
 
     #[test]

@@ -39,6 +39,10 @@ use crate::{Error, Result};
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// Time limit of a direct guard probe.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Answers whose clock the client's follows (their median).
+const CLOCK_SAMPLES: usize = 7;
+/// Largest answer read from a node (a full retrieve is under 8 MB, plus onion encoding).
+const MAX_ANSWER_BYTES: usize = 16 << 20;
 /// Attempts of one account request over different paths and members.
 const ATTEMPTS: u32 = 4;
 
@@ -68,8 +72,10 @@ pub(crate) struct Net {
     paths: Mutex<Vec<OnionPath>>,
     /// One path build at a time.
     building: tokio::sync::Mutex<()>,
-    /// Network time minus local time, ms.
+    /// Network time minus local time, ms: the median of `offsets`.
     clock_offset: AtomicI64,
+    /// The offsets the last answers showed.
+    offsets: Mutex<std::collections::VecDeque<i64>>,
     /// Every node this client connected to directly (probes, guards, seeds): the nodes that
     /// may know its address.
     exposed_to: Mutex<HashSet<SocketAddr>>,
@@ -115,6 +121,7 @@ impl Net {
             paths: Mutex::new(Vec::new()),
             building: tokio::sync::Mutex::new(()),
             clock_offset: AtomicI64::new(0),
+            offsets: Mutex::new(std::collections::VecDeque::with_capacity(CLOCK_SAMPLES)),
             exposed_to: Mutex::new(HashSet::new()),
         })
     }
@@ -132,11 +139,22 @@ impl Net {
         local_now().saturating_add_signed(self.clock_offset.load(Ordering::Relaxed))
     }
 
+    /// Takes the clock offset from a node's `t`: the median of the last few answers, so no
+    /// single node can move our clock.
     fn learn_clock(&self, body: &Value) {
-        if let Some(t) = body.get("t").and_then(Value::as_u64) {
-            let offset = i64::try_from(t).unwrap_or(0) - i64::try_from(local_now()).unwrap_or(0);
-            self.clock_offset.store(offset, Ordering::Relaxed);
+        let Some(t) = body.get("t").and_then(Value::as_u64).and_then(|t| i64::try_from(t).ok())
+        else {
+            return;
+        };
+        let offset = t.saturating_sub(i64::try_from(local_now()).unwrap_or(0));
+        let mut seen = self.offsets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.len() == CLOCK_SAMPLES {
+            seen.pop_front();
         }
+        seen.push_back(offset);
+        let mut sorted: Vec<i64> = seen.iter().copied().collect();
+        sorted.sort_unstable();
+        self.clock_offset.store(sorted[sorted.len() / 2], Ordering::Relaxed);
     }
 
     /// The registry in use, as published (for saving it).
@@ -199,7 +217,7 @@ impl Net {
             if resp.status() != 200 {
                 continue;
             }
-            let Ok(bytes) = resp.bytes().await else { continue };
+            let Some(bytes) = read_capped(resp).await else { continue };
             let Ok(signed) = serde_json::from_slice::<SignedRegistry>(&bytes) else { continue };
             if self.pool().offer(signed).is_ok() {
                 return Ok(());
@@ -304,13 +322,16 @@ impl Net {
         request: &[u8],
         timeout: Duration,
     ) -> std::result::Result<onion::FinalResponse, Failure> {
-        // The path's hops minus the destination (should it be on the path): we connect to the
-        // first of them — the guard, unless the destination is the guard — never to a node
-        // that is not a guard, except directly to the destination on a one-node network.
-        let on_path: Vec<&Node> = path
-            .map(|p| p.nodes.iter().filter(|n| n.ed25519 != dest.ed25519).collect())
-            .unwrap_or_default();
-        let hops: Vec<OnionNode> = on_path.iter().map(|n| onion_node(n)).collect();
+        // We only ever connect to a guard. The destination, should it be on the path, is
+        // left out of the hops; if it is the guard itself (only when no other path or member
+        // would do), the request goes to it with no hops — it sees our address anyway.
+        let path = path.ok_or_else(|| Failure::Path("no onion path".to_owned()))?;
+        let entry = path.guard();
+        let hops: Vec<OnionNode> = if entry.ed25519 == dest.ed25519 {
+            Vec::new()
+        } else {
+            path.nodes.iter().filter(|n| n.ed25519 != dest.ed25519).map(onion_node).collect()
+        };
         let built = onion::build_request(
             &hops,
             &onion_node(dest),
@@ -319,7 +340,6 @@ impl Net {
             &mut SystemRng,
         )
         .map_err(|e| Failure::Path(format!("building the request: {e}")))?;
-        let entry = on_path.first().copied().unwrap_or(dest);
         self.exposed(entry);
         let resp = self
             .http
@@ -337,7 +357,9 @@ impl Net {
                 }
             })?;
         let status = resp.status().as_u16();
-        let bytes = resp.bytes().await.map_err(|_| Failure::Path("answer cut off".to_owned()))?;
+        let bytes = read_capped(resp)
+            .await
+            .ok_or_else(|| Failure::Path("answer cut off or too large".to_owned()))?;
         if status != 200 {
             let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
             // "Next node not found: <key>" names the hop that could not be reached.
@@ -536,6 +558,21 @@ async fn probe(http: &reqwest::Client, node: &Node) -> bool {
         .send()
         .await;
     matches!(resp, Ok(r) if r.status() == 200)
+}
+
+/// Reads an answer of at most [`MAX_ANSWER_BYTES`].
+async fn read_capped(mut resp: reqwest::Response) -> Option<Vec<u8>> {
+    if resp.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
+        return None;
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.ok()? {
+        if out.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return None;
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Some(out)
 }
 
 async fn backoff(attempt: u32) {

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::client::Inner;
-use crate::db::{MessageStatus, OutboxItem};
+use crate::db::OutboxItem;
 use crate::events::Event;
 use crate::net::REQUEST_TIMEOUT;
 use crate::{Error, Result};
@@ -27,19 +27,30 @@ const PARALLEL: usize = 16;
 
 /// The background task.
 pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
+    let mut failed_rounds = 0u32;
     loop {
-        let worked = match run_round(&inner).await {
-            Ok(n) => n,
+        let round = tokio::select! {
+            _ = stop.changed() => return,
+            r = run_round(&inner) => r,
+        };
+        let (worked, floor) = match round {
+            Ok(n) => {
+                failed_rounds = 0;
+                (n, 5)
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "outbox round failed");
-                0
+                // No registry or no path: nothing could even be tried. Wait before trying
+                // again, longer each time.
+                tracing::debug!(error = %e, "outbox round failed");
+                failed_rounds += 1;
+                (0, retry_delay(failed_rounds))
             }
         };
         if worked > 0 {
             continue;
         }
         let next = inner.db.next_due().ok().flatten();
-        let pause = next.map_or(60_000, |t| t.saturating_sub(inner.now()).clamp(5, 60_000));
+        let pause = next.map_or(60_000, |t| t.saturating_sub(inner.now()).clamp(floor, 60_000));
         tokio::select! {
             _ = stop.changed() => return,
             () = inner.outbox_wake.notified() => {}
@@ -61,7 +72,11 @@ pub(crate) async fn run_round(inner: &Arc<Inner>) -> Result<usize> {
     for item in due {
         let inner = inner.clone();
         set.spawn(async move {
-            let result = execute(&inner, &item).await;
+            let result = if expired(&item, inner.now()) {
+                Err(Error::InvalidInput("its time ran out before it could be delivered".to_owned()))
+            } else {
+                execute(&inner, &item).await
+            };
             finish(&inner, &item, result)
         });
     }
@@ -131,58 +146,46 @@ fn bad(item: &OutboxItem) -> Error {
 /// Records the outcome of one request.
 fn finish(inner: &Inner, item: &OutboxItem, result: Result<()>) -> Result<()> {
     let now = inner.now();
-    match result {
-        Ok(()) => {
-            inner.db.outbox_done(item.id)?;
-            if let Some(id) = item.message_id
-                && !inner.db.message_pending(id)?
-            {
-                set_status(inner, id, MessageStatus::Sent, None)?;
-            }
-        }
+    let failure = match result {
+        Ok(()) => None,
         Err(e) if e.is_retryable() && now < item.give_up_at => {
             let delay = retry_delay(item.attempts);
             tracing::debug!(error = %e, delay_ms = delay, "outbox request will be retried");
             inner.db.outbox_retry(item.id, now + delay, &e.to_string())?;
+            return Ok(());
         }
-        Err(e) if item.action == "expire" && e.is_retryable() => {
-            // The copy expires on its own schedule anyway.
-            inner.db.outbox_done(item.id)?;
+        Err(e) if item.message_id.is_none() => {
+            // Control messages, sync copies, deletes and expiry changes are dropped when they
+            // cannot be done (a copy expires on its own schedule anyway).
+            tracing::debug!(error = %e, action = item.action, "outbox request dropped");
+            Some(e.to_string())
         }
-        Err(e) => {
-            let reason = match &e {
-                Error::Refused { status: 409, .. } => {
-                    "the message was deleted before it was stored".to_owned()
-                }
-                other => other.to_string(),
-            };
-            tracing::debug!(error = %reason, "outbox request failed");
-            match item.message_id {
-                Some(id) => {
-                    inner.db.outbox_fail(item.id, &reason)?;
-                    set_status(inner, id, MessageStatus::Failed, Some(&reason))?;
-                }
-                None => inner.db.outbox_done(item.id)?,
-            }
+        Err(Error::Refused { status: 409, .. }) => {
+            Some("the message was deleted before it was stored".to_owned())
         }
+        Err(e) => Some(e.to_string()),
+    };
+    let changed = if item.message_id.is_none() && failure.is_some() {
+        inner.db.outbox_done(item.id)?;
+        None
+    } else {
+        inner.db.outbox_finish(item, failure.as_deref())?
+    };
+    if let Some((message, status)) = changed {
+        inner.emit(Event::Status {
+            id: message.id,
+            conversation: message.conversation,
+            status,
+            error: message.error,
+        });
     }
     Ok(())
 }
 
-fn set_status(inner: &Inner, id: i64, status: MessageStatus, error: Option<&str>) -> Result<()> {
-    let Some(message) = inner.db.message(id)? else { return Ok(()) };
-    if message.status != MessageStatus::Sending {
-        // A read receipt may have come first; a deleted message is gone.
-        return Ok(());
-    }
-    inner.db.set_status(id, status, error)?;
-    inner.emit(Event::Status {
-        id,
-        conversation: message.conversation,
-        status,
-        error: error.map(str::to_owned),
-    });
-    Ok(())
+/// Whether a stored copy's lifetime ran out before it was delivered: delivering it is
+/// pointless (and nodes refuse it with 406 soon after), so retrying cannot help.
+fn expired(item: &OutboxItem, now: u64) -> bool {
+    item.action == "store" && item.timestamp.saturating_add(item.ttl_ms) <= now
 }
 
 /// 250 ms doubling to 30 s, plus up to 50% jitter.
@@ -196,7 +199,28 @@ fn retry_delay(attempts: u32) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::retry_delay;
+    use super::{expired, retry_delay};
+    use crate::db::OutboxItem;
+
+    #[test]
+    fn copies_whose_lifetime_ended_are_not_sent() {
+        let item = |action: &str| OutboxItem {
+            id: 1,
+            message_id: None,
+            action: action.to_owned(),
+            destination: String::new(),
+            namespace: 0,
+            data: Vec::new(),
+            ttl_ms: 20_000,
+            timestamp: 1_000_000,
+            attempts: 0,
+            give_up_at: 0,
+        };
+        assert!(!expired(&item("store"), 1_000_000));
+        assert!(!expired(&item("store"), 1_019_999));
+        assert!(expired(&item("store"), 1_020_000), "a typing indicator 20 s later");
+        assert!(!expired(&item("delete"), 9_000_000), "only stores expire");
+    }
 
     #[test]
     fn retries_back_off_to_half_a_minute_with_jitter() {

@@ -338,7 +338,7 @@ impl Profile {
                 seed: hex::encode(account.seed.entropy()),
                 db_key: Some(hex::encode(account.db_key.expose())),
             },
-            Some(p) => seal(p, account, &identity.account_id().to_string()),
+            Some(p) => seal(p, account, &identity.account_id().to_string())?,
         };
         let file = AccountFile {
             version: FORMAT_VERSION,
@@ -389,28 +389,23 @@ fn passphrase_key(
     Ok(aead::AeadKey::from_secret(key))
 }
 
-fn seal(passphrase: &str, account: &StoredAccount, account_id: &str) -> SecretPart {
+fn seal(passphrase: &str, account: &StoredAccount, account_id: &str) -> Result<SecretPart> {
     let salt: [u8; SALT_LEN] = SystemRng.array();
     let nonce: [u8; XCHACHA20_NONCE_LEN] = SystemRng.array();
-    // A derivation failure here means libsodium could not allocate its memory: fall back to
-    // the plain form rather than lose the account.
-    let Ok(key) = passphrase_key(passphrase, &salt, PASSPHRASE_PARAMS) else {
-        return SecretPart::Plain {
-            seed: hex::encode(account.seed.entropy()),
-            db_key: Some(hex::encode(account.db_key.expose())),
-        };
-    };
+    // A derivation failure (libsodium could not allocate its memory) fails the lock: the
+    // file is left as it was, never silently unsealed.
+    let key = passphrase_key(passphrase, &salt, PASSPHRASE_PARAMS)?;
     let mut plain = Zeroizing::new([0u8; SEED_LEN + 32]);
     plain[..SEED_LEN].copy_from_slice(account.seed.entropy());
     plain[SEED_LEN..].copy_from_slice(account.db_key.expose());
     let sealed = aead::xchacha20poly1305_encrypt(&key, &nonce, &*plain, &associated(account_id));
-    SecretPart::Passphrase {
+    Ok(SecretPart::Passphrase {
         salt: hex::encode(salt),
         passes: PASSPHRASE_PARAMS.passes,
         memory_bytes: PASSPHRASE_PARAMS.memory_bytes,
         nonce: hex::encode(nonce),
         sealed: hex::encode(sealed),
-    }
+    })
 }
 
 fn open_sealed(

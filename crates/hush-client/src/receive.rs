@@ -18,6 +18,8 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hush_proto::envelope::{Received, open_1to1};
+use hush_proto::message_hash::MessageHash;
+use hush_proto::namespace::Namespace;
 use hush_proto::protos::session::{content, data_message, receipt_message, typing_message};
 use hush_proto::registry::Node;
 use hush_proto::{AccountId, IdPrefix};
@@ -32,6 +34,8 @@ use crate::{Error, Result};
 
 /// Largest stored message we accept (the node's own limit, base64).
 const MAX_DATA_B64: usize = 76_800 * 4 / 3 + 4;
+/// Poll interval at members that answer without waiting.
+const UNHELD_POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// How long handled hashes are remembered (beyond the longest TTL).
 const SEEN_FOR_MS: u64 = 31 * 24 * 3600 * 1000;
 
@@ -42,12 +46,22 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
     let mut last_cleanup = 0u64;
     loop {
         let wait = inner.poll_wait;
+        let began = tokio::time::Instant::now();
         let poll = poll_once(&inner, Some(wait), &mut member);
         let result = tokio::select! {
             _ = stop.changed() => return,
             r = poll => r,
         };
         match result {
+            Ok(Polled { messages: 0, .. }) if began.elapsed() < wait / 2 => {
+                // Nothing, at once: the member does not hold requests (an oxenss node, or a
+                // hush node with too many waiting). Poll at a steady pace instead.
+                failures = 0;
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    () = tokio::time::sleep(UNHELD_POLL_INTERVAL.min(wait)) => {}
+                }
+            }
             Ok(_) => failures = 0,
             Err(e) => {
                 failures += 1;
@@ -72,20 +86,27 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
 pub(crate) async fn poll_until_empty(inner: &Inner) -> Result<()> {
     let mut member = None;
     for _ in 0..1000 {
-        if !poll_once(inner, None, &mut member).await? {
+        if !poll_once(inner, None, &mut member).await?.more {
             return Ok(());
         }
     }
     Ok(())
 }
 
-/// One `retrieve` (waiting up to `wait` at the member); handles what it returns. Returns
-/// whether the member has more.
+/// What one poll brought.
+struct Polled {
+    /// Stored messages returned.
+    messages: usize,
+    /// The member has more.
+    more: bool,
+}
+
+/// One `retrieve` (waiting up to `wait` at the member); handles what it returns.
 async fn poll_once(
     inner: &Inner,
     wait: Option<Duration>,
     member: &mut Option<Node>,
-) -> Result<bool> {
+) -> Result<Polled> {
     let net = inner.net()?;
     let me = *inner.identity.account_id();
     let ed = inner.identity.ed25519();
@@ -119,7 +140,10 @@ async fn poll_once(
         handle_stored(inner, hash, data)?;
         inner.db.set_last_hash(&node_key, 0, hash)?;
     }
-    Ok(body["more"].as_bool().unwrap_or(false) && !messages.is_empty())
+    Ok(Polled {
+        messages: messages.len(),
+        more: body["more"].as_bool().unwrap_or(false) && !messages.is_empty(),
+    })
 }
 
 /// Handles one stored message (base64 `data`) exactly once.
@@ -128,11 +152,16 @@ fn handle_stored(inner: &Inner, hash: &str, data: &str) -> Result<()> {
         inner.count(|s| s.duplicates += 1);
         return Ok(());
     }
+    let me = *inner.identity.account_id();
     let outcome = if data.len() > MAX_DATA_B64 {
         Err("oversized")
     } else {
         match STANDARD.decode(data) {
             Err(_) => Err("invalid"),
+            // The hash is ours to compute: a node cannot replay old bytes under a new name.
+            Ok(bytes) if MessageHash::compute(&me, Namespace(0), &bytes).as_str() != hash => {
+                Err("wrong_hash")
+            }
             Ok(bytes) => match open_1to1(&inner.identity, &bytes) {
                 Err(_) => Err("undecryptable"),
                 Ok(received) => handle(inner, hash, received),
@@ -151,6 +180,16 @@ fn handle_stored(inner: &Inner, hash: &str, data: &str) -> Result<()> {
 
 type Handled = std::result::Result<(), &'static str>;
 
+/// Longest a stored message lives (config namespaces: 30 days), plus slack.
+const OLDEST_MS: u64 = 31 * 24 * 3600 * 1000;
+/// How far ahead of our clock a sender's may be.
+const AHEAD_MS: u64 = 24 * 3600 * 1000;
+
+/// Whether a sender-given time is one we accept.
+fn plausible(t: u64, now: u64) -> bool {
+    t >= now.saturating_sub(OLDEST_MS) && t <= now.saturating_add(AHEAD_MS)
+}
+
 /// What a verified message means.
 fn handle(inner: &Inner, hash: &str, received: Received) -> Handled {
     let sender = received.sender;
@@ -164,6 +203,12 @@ fn handle(inner: &Inner, hash: &str, received: Received) -> Handled {
     }
     let content = received.content;
     let sent_at = received.sent_at.as_millis();
+    // Times come from the sender: only plausible ones (no further back than a stored
+    // message can live, at most a day ahead) are used for anything.
+    let now = inner.now();
+    if !plausible(sent_at, now) {
+        return Err("bad_time");
+    }
     let setting = Disappearing::from_parts(
         i64::from(content.expiration_type.unwrap_or(0)),
         i64::from(content.expiration_timer.unwrap_or(0)),
@@ -181,7 +226,9 @@ fn handle(inner: &Inner, hash: &str, received: Received) -> Handled {
         if !inner.read_receipts_enabled() {
             return Ok(());
         }
-        let changed = inner.db.mark_read_by_peer(&from, &receipt.timestamp).map_err(db_err)?;
+        let times: Vec<u64> =
+            receipt.timestamp.iter().copied().filter(|t| plausible(*t, now)).take(1000).collect();
+        let changed = inner.db.mark_read_by_peer(&from, &times).map_err(db_err)?;
         for id in changed {
             inner.emit(Event::Status {
                 id,
@@ -201,6 +248,9 @@ fn handle(inner: &Inner, hash: &str, received: Received) -> Handled {
         // Only the author may unsend.
         if unsend.author != from {
             return Err("invalid");
+        }
+        if !plausible(unsend.timestamp, now) {
+            return Err("bad_time");
         }
         let Some(message) = inner.db.message_by(&from, unsend.timestamp).map_err(db_err)? else {
             return Ok(());
@@ -271,6 +321,8 @@ fn data_message(
     }
     let approved = inner.db.contact(from).map_err(db_err)?.is_some_and(|c| c.approved);
     if data.flags.unwrap_or(0) & data_message::Flags::ExpirationTimerUpdate as u32 != 0 {
+        // From someone not approved, it lands with their request, not as a conversation.
+        inner.db.ensure_conversation(from, now, !approved).map_err(db_err)?;
         return timer_update(inner, from, content, now);
     }
     let Some(body) = data.body.filter(|b| !b.is_empty()) else {
@@ -280,7 +332,7 @@ fn data_message(
         return Err("oversized");
     }
     let expires_at = match setting {
-        Disappearing::AfterSend(_) => Some(sent_at + setting.millis()),
+        Disappearing::AfterSend(_) => Some(sent_at.saturating_add(setting.millis())),
         _ => None,
     };
     if expires_at.is_some_and(|t| t <= now) {
@@ -359,7 +411,7 @@ fn from_own_device(
     };
     let expires_at = match setting {
         Disappearing::Off => None,
-        _ => Some(sent_at + setting.millis()),
+        _ => Some(sent_at.saturating_add(setting.millis())),
     };
     if expires_at.is_some_and(|t| t <= now) {
         return Err("expired");

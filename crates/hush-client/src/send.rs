@@ -20,7 +20,9 @@ use hush_sodium::SystemRng;
 use serde_json::json;
 
 use crate::client::{Inner, standard_account};
-use crate::db::{ContactChange, Disappearing, Message, MessageStatus, NewMessage, NewOutbox};
+use crate::db::{
+    ContactChange, Disappearing, Message, MessageStatus, NewMessage, NewOutbox, QueuedCopy,
+};
 use crate::events::Event;
 use crate::{Error, Result};
 
@@ -30,6 +32,8 @@ pub(crate) const MESSAGE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
 const TYPING_TTL_MS: u64 = 20_000;
 /// Longest text, in characters (Session's limit).
 pub const MAX_TEXT_CHARS: usize = 2000;
+/// Hashes in one `expire` or `delete` request.
+const MAX_HASHES_PER_REQUEST: usize = 500;
 /// How long the outbox keeps trying before a request fails.
 pub(crate) const GIVE_UP_AFTER_MS: u64 = 6 * 3600 * 1000;
 
@@ -42,31 +46,50 @@ struct Copy<'a> {
     message_id: Option<i64>,
 }
 
+/// A sealed copy, ready to queue.
+struct Sealed {
+    destination: String,
+    data: Vec<u8>,
+    hash: String,
+    sent_at: u64,
+    ttl_ms: u64,
+}
+
+impl Sealed {
+    /// Its outbox request: given up after six hours, or when its lifetime ends if sooner.
+    fn outbox(&self, message_id: Option<i64>, now: u64) -> NewOutbox<'_> {
+        NewOutbox {
+            message_id,
+            action: "store",
+            destination: &self.destination,
+            namespace: 0,
+            data: &self.data,
+            ttl_ms: self.ttl_ms,
+            timestamp: self.sent_at,
+            give_up_at: (now + GIVE_UP_AFTER_MS).min(self.sent_at.saturating_add(self.ttl_ms)),
+        }
+    }
+}
+
+fn seal(
+    inner: &Inner,
+    to: &AccountId,
+    content: Content,
+    sent_at: u64,
+    ttl_ms: u64,
+) -> Result<Sealed> {
+    let data =
+        seal_1to1(&inner.identity, to, content, Timestamp::from_millis(sent_at), &mut SystemRng)?;
+    let hash = MessageHash::compute(to, Namespace(0), &data).as_str().to_owned();
+    Ok(Sealed { destination: to.to_string(), data, hash, sent_at, ttl_ms })
+}
+
 /// Seals and queues one stored copy; returns its hash.
 fn queue(inner: &Inner, copy: Copy<'_>) -> Result<String> {
-    let data = seal_1to1(
-        &inner.identity,
-        copy.to,
-        copy.content,
-        Timestamp::from_millis(copy.sent_at),
-        &mut SystemRng,
-    )?;
-    let hash = MessageHash::compute(copy.to, Namespace(0), &data).as_str().to_owned();
+    let sealed = seal(inner, copy.to, copy.content, copy.sent_at, copy.ttl_ms)?;
     let now = inner.now();
-    let destination = copy.to.to_string();
-    inner.db.enqueue(
-        &NewOutbox {
-            message_id: copy.message_id,
-            action: "store",
-            destination: &destination,
-            namespace: 0,
-            data: &data,
-            ttl_ms: copy.ttl_ms,
-            timestamp: copy.sent_at,
-            give_up_at: now + GIVE_UP_AFTER_MS,
-        },
-        now,
-    )?;
+    let (hash, destination) = (sealed.hash.clone(), sealed.destination.clone());
+    inner.db.enqueue(&sealed.outbox(copy.message_id, now), now)?;
     if destination == inner.me {
         // Our own copy will come back when we poll: it is handled already.
         inner.db.mark_seen(&hash, now)?;
@@ -181,9 +204,33 @@ pub(crate) fn send_text(inner: &Inner, to: &AccountId, body: &str) -> Result<Mes
         // Writing to someone approves them.
         inner.db.update_contact(&conversation, ContactChange::Approved(true), now)?;
     }
-    let id = inner
-        .db
-        .insert_message(&NewMessage {
+    let data = DataMessage {
+        body: Some(body.to_owned()),
+        profile: profile(inner),
+        ..DataMessage::default()
+    };
+    let content = with_expiration(data, setting);
+    let ttl = ttl_for(setting);
+    let mut copies = vec![seal(inner, to, content.clone(), sent_at, ttl)?];
+    if !note_to_self {
+        let mut sync = content;
+        if let Some(data) = sync.data_message.as_mut() {
+            data.sync_target = Some(conversation.clone());
+        }
+        copies.push(seal(inner, inner.identity.account_id(), sync, sent_at, ttl)?);
+    }
+    let queued: Vec<QueuedCopy<'_>> = copies
+        .iter()
+        .enumerate()
+        .map(|(i, c)| QueuedCopy {
+            outbox: c.outbox(None, now),
+            hash: &c.hash,
+            main: i == 0,
+            own: c.destination == inner.me,
+        })
+        .collect();
+    let id = inner.db.insert_outgoing(
+        &NewMessage {
             conversation: &conversation,
             outgoing: true,
             author: &inner.me,
@@ -195,25 +242,10 @@ pub(crate) fn send_text(inner: &Inner, to: &AccountId, body: &str) -> Result<Mes
             disappearing: setting,
             expires_at: local_expiry(setting, sent_at, true),
             synced: false,
-        })?
-        .ok_or_else(|| Error::InvalidInput("a message with this time exists".to_owned()))?;
-    let data = DataMessage {
-        body: Some(body.to_owned()),
-        profile: profile(inner),
-        ..DataMessage::default()
-    };
-    let (hash, sync_hash) = queue_with_sync(
-        inner,
-        to,
-        with_expiration(data, setting),
-        sent_at,
-        ttl_for(setting),
-        Some(id),
+        },
+        &queued,
+        now,
     )?;
-    inner.db.set_hash(id, &hash)?;
-    if let Some(sync) = sync_hash {
-        inner.db.set_sync_hash(id, &sync)?;
-    }
     inner.outbox_wake.notify_one();
     inner.expiry_wake.notify_one();
     let message = inner.db.message(id)?.ok_or_else(|| Error::NotFound("message".to_owned()))?;
@@ -245,6 +277,10 @@ pub(crate) fn accept_request(inner: &Inner, from: &AccountId) -> Result<()> {
 
 pub(crate) fn typing(inner: &Inner, to: &AccountId, started: bool) -> Result<()> {
     standard_account(to)?;
+    // Only people we talk to learn when we type.
+    if !inner.db.contact(&to.to_string())?.is_some_and(|c| c.approved && !c.blocked) {
+        return Ok(());
+    }
     let action =
         if started { typing_message::Action::Started } else { typing_message::Action::Stopped };
     let content = Content {
@@ -313,22 +349,24 @@ pub(crate) fn mark_read(inner: &Inner, conversation: &AccountId) -> Result<usize
             by_expiry.entry(now + m.disappearing.millis()).or_default().push(hash.clone());
         }
     }
-    for (expiry, hashes) in by_expiry {
-        let data = json!({ "messages": hashes, "expiry": expiry }).to_string();
-        inner.db.enqueue(
-            &NewOutbox {
-                message_id: None,
-                action: "expire",
-                destination: &inner.me,
-                namespace: 0,
-                data: data.as_bytes(),
-                ttl_ms: 0,
-                timestamp: now,
-                give_up_at: expiry,
-            },
-            now,
-        )?;
-        inner.outbox_wake.notify_one();
+    for (expiry, all) in by_expiry {
+        for hashes in all.chunks(MAX_HASHES_PER_REQUEST) {
+            let data = json!({ "messages": hashes, "expiry": expiry }).to_string();
+            inner.db.enqueue(
+                &NewOutbox {
+                    message_id: None,
+                    action: "expire",
+                    destination: &inner.me,
+                    namespace: 0,
+                    data: data.as_bytes(),
+                    ttl_ms: 0,
+                    timestamp: now,
+                    give_up_at: expiry,
+                },
+                now,
+            )?;
+            inner.outbox_wake.notify_one();
+        }
     }
     inner.expiry_wake.notify_one();
     Ok(read.len())

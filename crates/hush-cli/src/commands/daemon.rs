@@ -25,7 +25,8 @@ use crate::output;
 
 /// Longest request line.
 const MAX_LINE: usize = 1 << 20;
-/// Responses and notifications waiting for a slow reader before it is disconnected.
+/// Responses and notifications waiting for a slow reader (beyond that, the connection's
+/// requests and events wait for it).
 const OUTGOING_QUEUE: usize = 1024;
 
 /// The event subscriptions of one connection: ID and forwarding task.
@@ -87,12 +88,14 @@ pub fn run(settings: &Settings, args: &DaemonArgs) -> Result<(), Failure> {
             }
             loop {
                 tokio::select! {
-                    accepted = listener.accept() => {
-                        if let Ok((stream, _)) = accepted {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => {
                             let (read, write) = stream.into_split();
                             tokio::spawn(serve(client.clone(), read, write));
                         }
-                    }
+                        // Out of file descriptors, say: pause instead of spinning.
+                        Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+                    },
                     _ = interrupt.recv() => break,
                     _ = terminate.recv() => break,
                 }

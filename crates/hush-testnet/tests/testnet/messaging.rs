@@ -294,6 +294,11 @@ async fn a_queued_message_survives_a_restart_and_a_killed_guard_does_not_stop_de
     net.shutdown().await;
 }
 
+/// An account nobody in these tests knows.
+fn carol_like_stranger() -> AccountId {
+    *hush_proto::Identity::from_seed(&AccountSeed::generate(&mut SystemRng)).account_id()
+}
+
 /// Whether `haystack` contains `needle`.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
@@ -441,9 +446,15 @@ async fn typing_indicators_and_messages_that_disappear_after_reading() {
     bob.start().await.unwrap();
     let (a, b) = (alice.account_id(), bob.account_id());
     bob.add_contact(&a).unwrap();
+    alice.add_contact(&b).unwrap();
     let mut bob_events = bob.subscribe();
 
-    // Typing: shown only when the recipient has indicators on; sent only when the sender has.
+    // Typing: shown only when the recipient has indicators on; sent only when the sender has,
+    // and only to approved contacts.
+    alice.set_typing_indicators(true).unwrap();
+    alice.typing(&carol_like_stranger(), true).unwrap();
+    assert_eq!(alice.db().outbox_len().unwrap(), 0, "strangers do not learn when we type");
+    alice.set_typing_indicators(false).unwrap();
     alice.typing(&b, true).unwrap();
     assert_eq!(alice.db().outbox_len().unwrap(), 0, "off by default: nothing sent");
     alice.set_typing_indicators(true).unwrap();
@@ -496,6 +507,57 @@ async fn typing_indicators_and_messages_that_disappear_after_reading() {
         .await,
         "bob's swarm copy expired with the shortened expiry"
     );
+    alice.shutdown().await;
+    bob.shutdown().await;
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_messages_are_dropped_and_do_not_block_the_mailbox() {
+    use hush_proto::envelope::seal_1to1;
+    use hush_proto::protos::session::{Content, DataMessage};
+    let net = Testnet::builder().nodes(6).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bob = started(dir.path(), "bob", &net).await;
+    let b = bob.account_id();
+    let mallory = hush_proto::Identity::from_seed(&AccountSeed::generate(&mut SystemRng));
+    let content = |body: &str| Content {
+        data_message: Some(DataMessage { body: Some(body.into()), ..DataMessage::default() }),
+        expiration_type: Some(2),
+        expiration_timer: Some(1),
+        ..Content::default()
+    };
+    // A send time at the end of time (it would overflow an expiry), and garbage.
+    let far = seal_1to1(
+        &mallory,
+        &b,
+        content("from the end of time"),
+        hush_proto::Timestamp::from_millis(u64::MAX - 1),
+        &mut SystemRng,
+    )
+    .unwrap();
+    let http = crate::Client::new();
+    let url = net.url(net.swarm_of(&b)[0]).unwrap();
+    for data in [far, b"not a message at all".to_vec()] {
+        let params = serde_json::json!({"pubkey": b.to_string(), "timestamp": now(), "ttl": 60_000,
+                                        "data": crate::b64(&data)});
+        assert_eq!(http.rpc(&url, "store", params).await.unwrap().0, 200);
+    }
+    // An honest message after them still arrives.
+    let alice = started(dir.path(), "alice", &net).await;
+    alice.send_text(&b, "hello after the junk").unwrap();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            incoming(&bob, &alice.account_id()).len() == 1
+        })
+        .await,
+        "{:?}",
+        bob.stats()
+    );
+    let stats = bob.stats();
+    assert_eq!(stats.dropped.get("bad_time"), Some(&1), "{stats:?}");
+    assert_eq!(stats.dropped.get("undecryptable"), Some(&1), "{stats:?}");
+    assert!(bob.messages(&mallory.account_id().to_owned(), 10).unwrap().is_empty());
     alice.shutdown().await;
     bob.shutdown().await;
     net.shutdown().await;
