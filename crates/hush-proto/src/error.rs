@@ -115,6 +115,14 @@ pub enum Error {
     #[error("a message hash is 43 characters of unpadded base64")]
     InvalidMessageHash,
 
+    /// SLIP-39 shares are malformed, inconsistent or too few; the text names the share (by
+    /// its 1-based position in the input), the word and what is missing.
+    #[error("{0}")]
+    Shares(String),
+    /// A SLIP-39 split was asked with impossible parameters.
+    #[error("{0}")]
+    ShareScheme(String),
+
     /// A primitive failed (bad key, wrong length, failed authentication).
     #[error(transparent)]
     Crypto(#[from] hush_sodium::Error),

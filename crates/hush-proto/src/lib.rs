@@ -57,6 +57,7 @@ pub mod padding;
 pub mod protos;
 pub mod redact;
 pub mod registry;
+pub mod slip39;
 pub mod swarm;
 mod time;
 

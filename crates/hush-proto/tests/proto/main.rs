@@ -4,11 +4,13 @@
 //!   `tests/vectors/*.json`.
 //! - `roundtrip`: proptest round trips of every codec and cipher.
 //! - `decoders`: every decoder fed arbitrary bytes returns an error or a value, never panics.
+//! - `slip39`: Trezor's 45 SLIP-39 vectors, error messages, group splits.
 
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod decoders;
 mod roundtrip;
+mod slip39;
 mod vectors;
 
 use serde_json::Value;
