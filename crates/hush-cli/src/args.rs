@@ -54,6 +54,10 @@ pub enum Command {
     /// Create, restore and inspect the account of a profile.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Shamir backups of the account (SLIP-39): split it into word shares, any T of which
+    /// restore it.
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Run a local hush network in the foreground: real nodes on 127.0.0.1 under a signed
     /// registry, kept in a folder so it resumes where it stopped. Ctrl-C stops it.
     Devnet(DevnetArgs),
@@ -284,6 +288,66 @@ pub enum AccountCommand {
     Lock,
     /// Remove the passphrase.
     Unlock,
+}
+
+/// `hush backup …`
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Split the account's secret into SLIP-39 shares (20 words each): any THRESHOLD of them
+    /// restore it, fewer reveal nothing. With --group, a two-level scheme: any
+    /// GROUP_THRESHOLD groups, each with its own threshold.
+    Split(SplitArgs),
+    /// Restore the account from shares read from stdin, one per line (or asked for on a
+    /// terminal). Prints the Account ID.
+    Recover(RecoverArgs),
+    /// Check a set of shares (from stdin or a terminal) without restoring anything.
+    Check,
+}
+
+/// Options of `backup split`.
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// Shares needed to restore (single group).
+    #[arg(long, value_name = "T", requires = "shares", conflicts_with = "groups")]
+    pub threshold: Option<u8>,
+    /// Shares to make (single group, at most 16).
+    #[arg(long, value_name = "N", requires = "threshold")]
+    pub shares: Option<u8>,
+    /// A group of shares: T of N (repeat for each group).
+    #[arg(long = "group", value_name = "T/N", value_parser = parse_group, id = "groups")]
+    pub groups: Vec<(u8, u8)>,
+    /// Groups needed to restore (with --group).
+    #[arg(long, value_name = "GT", requires = "groups")]
+    pub group_threshold: Option<u8>,
+    /// Protect the shares with the passphrase in this file (printable ASCII; a trailing
+    /// newline is ignored). It is needed to restore; a wrong one restores another account.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Make non-extendable shares (for SLIP-39 implementations older than 2024).
+    #[arg(long)]
+    pub not_extendable: bool,
+}
+
+fn parse_group(s: &str) -> Result<(u8, u8), String> {
+    let (t, n) =
+        s.split_once('/').ok_or_else(|| format!("{s:?}: expected T/N, for example 2/3"))?;
+    let t: u8 = t.trim().parse().map_err(|_| format!("{s:?}: T is a number"))?;
+    let n: u8 = n.trim().parse().map_err(|_| format!("{s:?}: N is a number"))?;
+    Ok((t, n))
+}
+
+/// Options of `backup recover`.
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// The name others see (1 to 100 characters).
+    #[arg(long, value_name = "NAME")]
+    pub display_name: Option<String>,
+    /// The passphrase the shares were made with, in this file.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Replace an existing account in this profile.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options of `account new` and `account restore`.

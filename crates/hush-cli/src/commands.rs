@@ -2,6 +2,7 @@
 //! exit code when it cannot do what was asked.
 
 mod account;
+mod backup;
 mod daemon;
 mod devnet;
 mod messaging;
@@ -14,6 +15,7 @@ use crate::args::{Command, Settings};
 pub fn run(settings: &Settings, command: Command) -> Result<(), Failure> {
     match command {
         Command::Account(cmd) => account::run(settings, cmd),
+        Command::Backup(cmd) => backup::run(settings, cmd),
         Command::Devnet(args) => devnet::run(settings, &args),
         Command::Send(args) => messaging::send(settings, args),
         Command::Receive(args) => messaging::receive(settings, &args),

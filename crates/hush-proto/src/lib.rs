@@ -20,6 +20,7 @@
 //! | [`onion`] | onion hop crypto, layer build and peel, final responses (§6.2–6.4) |
 //! | [`config_crypto`] | config message encryption and `padded_size` (§9.5 steps 3–4) |
 //! | [`blinding`] | community-blinded IDs (§1.3) |
+//! | [`slip39`] | SLIP-39 Shamir shares of the account seed (Trezor-compatible, crypto.md §5) |
 //!
 //! # Not in this crate
 //!

@@ -33,14 +33,14 @@ pub fn run(settings: &Settings, command: AccountCommand) -> Result<(), Failure> 
 }
 
 /// Validates the display name and refuses to replace an account without `--force`.
-fn prepare(profile: &Profile, args: &NewArgs) -> Result<Option<String>, Failure> {
-    let display_name = args
-        .display_name
-        .as_deref()
-        .map(validate_display_name)
-        .transpose()
-        .map_err(Failure::invalid_input)?;
-    if profile.has_account() && !args.force {
+pub fn prepare(
+    profile: &Profile,
+    display_name: Option<&str>,
+    force: bool,
+) -> Result<Option<String>, Failure> {
+    let display_name =
+        display_name.map(validate_display_name).transpose().map_err(Failure::invalid_input)?;
+    if profile.has_account() && !force {
         return Err(anyhow!(
             "profile '{}' already has an account; it is never overwritten. Use another \
              profile (--profile NAME) or pass --force to replace it",
@@ -52,7 +52,7 @@ fn prepare(profile: &Profile, args: &NewArgs) -> Result<Option<String>, Failure>
 }
 
 fn new(settings: &Settings, profile: &Profile, args: NewArgs) -> Result<(), Failure> {
-    let display_name = prepare(profile, &args)?;
+    let display_name = prepare(profile, args.display_name.as_deref(), args.force)?;
     let seed = AccountSeed::generate(&mut SystemRng);
     let stored = profile.create(seed, display_name, now_ms(), args.force)?;
     report_account(settings, profile, &stored, false);
@@ -60,7 +60,7 @@ fn new(settings: &Settings, profile: &Profile, args: NewArgs) -> Result<(), Fail
 }
 
 fn restore(settings: &Settings, profile: &Profile, args: NewArgs) -> Result<(), Failure> {
-    let display_name = prepare(profile, &args)?;
+    let display_name = prepare(profile, args.display_name.as_deref(), args.force)?;
     let phrase = read_recovery_password()?;
     let seed = RecoveryPassword::parse(&phrase)
         .map_err(|e| Failure::invalid_input(anyhow!(e).context("invalid recovery password")))?;
@@ -90,7 +90,12 @@ fn read_recovery_password() -> Result<Zeroizing<String>, Failure> {
     Ok(line)
 }
 
-fn report_account(settings: &Settings, profile: &Profile, stored: &StoredAccount, restored: bool) {
+pub fn report_account(
+    settings: &Settings,
+    profile: &Profile,
+    stored: &StoredAccount,
+    restored: bool,
+) {
     let id = stored.identity.account_id().to_string();
     let show_command = if profile.name() == "default" {
         "hush account recovery-password".to_owned()

@@ -10,6 +10,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod backup;
+
 /// Runs `hush --data-dir DIR ARGS…` with `stdin` piped in (not a terminal).
 fn hush(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hush"))
