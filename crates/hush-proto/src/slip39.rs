@@ -2,10 +2,10 @@
 //! implementation (`trezor/python-shamir-mnemonic`, whose 45 test vectors pass here).
 //!
 //! The secret (hush: the 16-byte account seed) is encrypted with a passphrase (a Feistel
-//! network over PBKDF2-HMAC-SHA256, [`cipher`]), then split in two levels: any `GT` of `G`
-//! groups, each group any `Tᵢ` of its `Nᵢ` member shares ([`gf256`]). Each share is a line of
-//! 20 words (33 for a 256-bit secret) from the SLIP-39 word list ([`wordlist`]), ending in an
-//! RS1024 checksum ([`rs1024`]). A plain `T`-of-`N` split is one group.
+//! network over PBKDF2-HMAC-SHA256, `cipher`), then split in two levels: any `GT` of `G`
+//! groups, each group any `Tᵢ` of its `Nᵢ` member shares (`gf256`). Each share is a line of
+//! 20 words (33 for a 256-bit secret) from the SLIP-39 word list (`wordlist`), ending in an
+//! RS1024 checksum (`rs1024`). A plain `T`-of-`N` split is one group.
 //!
 //! New backups are *extendable* by default (the 2024 revision of SLIP-39, Trezor's default):
 //! more shares for the same secret can be made later with a new identifier. Reading accepts
