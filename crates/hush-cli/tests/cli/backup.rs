@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{code, hush, json, stderr, stdout};
+use super::{code, hush, hush_on_tty, json, stderr, stdout};
 use hush_proto::RecoveryPassword;
 
 /// `hush --data-dir DIR --profile P ARGS…` with `stdin`.
@@ -126,6 +126,37 @@ fn split_recover_and_check_name_what_is_wrong() {
         as_profile(d, "alice", &["backup", "split", "--threshold", "2", "--shares", "2"], "");
     assert_eq!(stdout(&text).lines().filter(|l| l.starts_with("Share ")).count(), 2);
     assert!(stderr(&text).contains("hush backup recover"));
+}
+
+#[test]
+fn on_a_terminal_recover_asks_for_shares_until_there_are_enough() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (id, _) = new_account(d, "alice");
+    let shares = shares_of(&as_profile(
+        d,
+        "alice",
+        &["--json", "backup", "split", "--threshold", "2", "--shares", "3"],
+        "",
+    ));
+    // A mistyped share is refused with the reason and asked for again; after two good ones
+    // it stops asking.
+    let mut typo: Vec<&str> = shares[0].split(' ').collect();
+    typo[4] = if typo[4] == "zero" { "yoga" } else { "zero" };
+    let keys = format!(
+        "{}
+{}
+{}
+",
+        typo.join(" "),
+        shares[0],
+        shares[1]
+    );
+    let out = hush_on_tty(d, "--profile tty --json backup recover", &keys);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("share 1 fails its checksum: word 5"), "{text}");
+    assert!(text.contains("needs 1 more share"), "{text}");
+    assert!(text.contains(&id), "{text}");
 }
 
 /// Trezor's `shamir` tool: `$HUSH_SHAMIR`, else `shamir` on the PATH. `.ci/run` installs it
