@@ -119,6 +119,9 @@ pub enum Error {
     /// its 1-based position in the input), the word and what is missing.
     #[error("{0}")]
     Shares(String),
+    /// SLIP-39 shares are fine so far but not enough: the text says how many more, per group.
+    #[error("not enough shares: {0}")]
+    SharesMissing(String),
     /// A SLIP-39 split was asked with impossible parameters.
     #[error("{0}")]
     ShareScheme(String),

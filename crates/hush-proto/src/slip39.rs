@@ -12,8 +12,9 @@
 //! both kinds.
 //!
 //! Errors name the share (by its 1-based position in the input), the word, or what is
-//! missing; fewer shares than needed reveal nothing about the secret. Extra shares beyond a
-//! group's threshold (and complete groups beyond the group threshold) are ignored.
+//! missing; fewer shares than needed reveal nothing about the secret. Shares beyond a group's
+//! threshold (and complete groups beyond the group threshold) are accepted and checked
+//! against the others (Trezor's recovery accepts them too).
 
 mod cipher;
 mod gf256;
@@ -50,6 +51,38 @@ impl Scheme {
     /// A plain `threshold`-of-`count` split (one group).
     pub fn single(threshold: u8, count: u8) -> Self {
         Self { group_threshold: 1, groups: vec![Group { threshold, count }] }
+    }
+
+    /// Checks that the scheme can be made (before any secret is touched).
+    pub fn validate(&self) -> Result<()> {
+        let group_count = u8::try_from(self.groups.len()).unwrap_or(u8::MAX);
+        if self.groups.is_empty() || group_count > 16 {
+            return Err(Error::ShareScheme("a scheme has 1 to 16 groups".into()));
+        }
+        if self.group_threshold == 0 || self.group_threshold > group_count {
+            return Err(Error::ShareScheme(format!(
+                "the group threshold ({}) must be between 1 and the number of groups ({group_count})",
+                self.group_threshold
+            )));
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            if g.threshold == 1 && g.count > 1 {
+                return Err(Error::ShareScheme(format!(
+                    "group {}: several shares with threshold 1 would be copies of one another; use 1 \
+                     of 1",
+                    i + 1
+                )));
+            }
+            if g.threshold == 0 || g.threshold > g.count || g.count > 16 {
+                return Err(Error::ShareScheme(format!(
+                    "group {}: {} of {} is not possible (1 ≤ threshold ≤ shares ≤ 16)",
+                    i + 1,
+                    g.threshold,
+                    g.count
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -95,33 +128,8 @@ pub fn split(
     if options.iteration_exponent > 15 {
         return Err(Error::ShareScheme("the iteration exponent is at most 15".into()));
     }
+    scheme.validate()?;
     let group_count = u8::try_from(scheme.groups.len()).unwrap_or(u8::MAX);
-    if scheme.groups.is_empty() || group_count > 16 {
-        return Err(Error::ShareScheme("a scheme has 1 to 16 groups".into()));
-    }
-    if scheme.group_threshold == 0 || scheme.group_threshold > group_count {
-        return Err(Error::ShareScheme(format!(
-            "the group threshold ({}) must be between 1 and the number of groups ({group_count})",
-            scheme.group_threshold
-        )));
-    }
-    for (i, g) in scheme.groups.iter().enumerate() {
-        if g.threshold == 1 && g.count > 1 {
-            return Err(Error::ShareScheme(format!(
-                "group {}: several shares with threshold 1 would be copies of one another; use 1 \
-                 of 1",
-                i + 1
-            )));
-        }
-        if g.threshold == 0 || g.threshold > g.count || g.count > 16 {
-            return Err(Error::ShareScheme(format!(
-                "group {}: {} of {} is not possible (1 ≤ threshold ≤ shares ≤ 16)",
-                i + 1,
-                g.threshold,
-                g.count
-            )));
-        }
-    }
     let identifier = u16::from_be_bytes(rng.array::<2>()) & 0x7FFF;
     let encrypted = cipher::encrypt(
         secret,
@@ -286,25 +294,44 @@ fn recover_encrypted(set: &ShareSet, groups: &[Vec<(usize, Share)>]) -> Result<Z
             }
             t
         };
-        return Err(Error::Shares(format!("not enough shares: {text}")));
+        return Err(Error::SharesMissing(text));
     }
-    let mut group_secrets = Vec::with_capacity(needed);
-    for group in complete.iter().take(needed) {
-        let threshold = group[0].1.member_threshold;
-        let members: Vec<RawShare> = group
-            .iter()
-            .take(usize::from(threshold))
-            .map(|(_, s)| RawShare { x: s.member_index, data: s.value.clone() })
-            .collect();
-        let data = gf256::recover(threshold, &members).map_err(|e| match e {
-            Error::Shares(why) => {
-                Error::Shares(format!("group {}: {why}", group[0].1.group_index + 1))
-            }
+    // Every complete group is recovered (digest-checked), and every share beyond a
+    // threshold must lie on the same polynomial: nothing given is left unchecked.
+    let mut group_secrets = Vec::with_capacity(complete.len());
+    for group in &complete {
+        let threshold = usize::from(group[0].1.member_threshold);
+        let group_number = group[0].1.group_index + 1;
+        let raw = |(_, s): &(usize, Share)| RawShare { x: s.member_index, data: s.value.clone() };
+        let base: Vec<RawShare> = group.iter().take(threshold).map(raw).collect();
+        let data = gf256::recover(group[0].1.member_threshold, &base).map_err(|e| match e {
+            Error::Shares(why) => Error::Shares(format!("group {group_number}: {why}")),
             other => other,
         })?;
+        for (n, extra) in group.iter().skip(threshold) {
+            if *gf256::interpolate(&base, extra.member_index)? != *extra.value {
+                return Err(Error::Shares(format!(
+                    "share {n} does not fit with the other shares of group {group_number}: it is                      from another backup, or was changed"
+                )));
+            }
+        }
         group_secrets.push(RawShare { x: group[0].1.group_index, data });
     }
-    gf256::recover(set.group_threshold, &group_secrets)
+    let base: Vec<RawShare> = group_secrets
+        .iter()
+        .take(needed)
+        .map(|g| RawShare { x: g.x, data: g.data.clone() })
+        .collect();
+    let encrypted = gf256::recover(set.group_threshold, &base)?;
+    for extra in group_secrets.iter().skip(needed) {
+        if *gf256::interpolate(&base, extra.x)? != *extra.data {
+            return Err(Error::Shares(format!(
+                "the shares of group {} do not fit with the other groups",
+                extra.x + 1
+            )));
+        }
+    }
+    Ok(encrypted)
 }
 
 /// Checks a set of shares without a passphrase: they parse, belong together, are enough,

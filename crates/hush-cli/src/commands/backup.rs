@@ -24,7 +24,9 @@ use crate::output;
 
 /// Lines read from stdin at most, and their length.
 const MAX_LINES: usize = 300;
-const MAX_LINE: u64 = 1024;
+const MAX_LINE: usize = 1024;
+/// Longest passphrase file.
+const MAX_PASSPHRASE: usize = 1024;
 
 /// Runs one `backup` subcommand.
 pub fn run(settings: &Settings, command: BackupCommand) -> Result<(), Failure> {
@@ -39,8 +41,16 @@ pub fn run(settings: &Settings, command: BackupCommand) -> Result<(), Failure> {
 /// The SLIP-39 passphrase from a file: printable ASCII, trailing newline dropped.
 fn read_passphrase(file: Option<&Path>) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let Some(path) = file else { return Ok(Zeroizing::new(Vec::new())) };
-    let mut bytes =
-        Zeroizing::new(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_PASSPHRASE + 1));
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_PASSPHRASE as u64 + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() > MAX_PASSPHRASE {
+        return Err(Failure::invalid_input(anyhow!(
+            "{}: a passphrase file holds at most {MAX_PASSPHRASE} bytes",
+            path.display()
+        )));
+    }
     while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
         bytes.pop();
     }
@@ -77,6 +87,7 @@ fn split(settings: &Settings, profile: &Profile, args: &SplitArgs) -> Result<(),
             )));
         }
     };
+    scheme.validate().map_err(Failure::invalid_input)?;
     let secret_phrase = read_passphrase(args.passphrase_file.as_deref())?;
     let stored = profile.load(passphrase(profile)?.as_deref().map(String::as_str))?;
     let options = Options { extendable: !args.not_extendable, ..Options::default() };
@@ -101,9 +112,12 @@ fn split(settings: &Settings, profile: &Profile, args: &SplitArgs) -> Result<(),
         } else {
             Shares::Groups(lists)
         };
-        let mut line = Zeroizing::new(Vec::with_capacity(4096));
+        // Sized for the largest scheme (16 × 16 shares of 33 words) so it never reallocates.
+        let mut line = Zeroizing::new(Vec::with_capacity(160 * 1024));
         serde_json::to_writer(&mut *line, &Out { shares }).context("serializing")?;
-        output::json_bytes(&line);
+        line.push(b'\n');
+        // A backup that did not reach its destination must not look like a success.
+        write_out(&line)?;
         return Ok(());
     }
     let id = stored.identity.account_id().to_string();
@@ -124,7 +138,8 @@ fn split(settings: &Settings, profile: &Profile, args: &SplitArgs) -> Result<(),
             ));
         }
         for (i, share) in group.iter().enumerate() {
-            output::result(&format!("Share {}: {}", i + 1, share.as_str()));
+            let line = Zeroizing::new(format!("Share {}: {}\n", i + 1, share.as_str()));
+            write_out(line.as_bytes())?;
         }
     }
     let needed = if scheme.groups.len() == 1 {
@@ -140,51 +155,74 @@ fn split(settings: &Settings, profile: &Profile, args: &SplitArgs) -> Result<(),
     Ok(())
 }
 
-/// Shares from stdin (one per line) or, on a terminal, asked for until there are enough.
+/// Writes to stdout and flushes, failing (exit 1) if that does not work.
+fn write_out(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).context("writing the shares to stdout")?;
+    Ok(())
+}
+
+/// One line of at most [`MAX_LINE`] bytes, whitespace normalised; `None` at the end of input.
+fn read_share_line(input: &mut impl BufRead) -> Result<Option<Zeroizing<String>>, Failure> {
+    let mut raw = Zeroizing::new(Vec::with_capacity(MAX_LINE + 1));
+    let n =
+        input.take(MAX_LINE as u64 + 1).read_until(b'\n', &mut raw).context("reading shares")?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if raw.len() > MAX_LINE && !raw.ends_with(b"\n") {
+        return Err(Failure::invalid_input(anyhow!(
+            "a line of the input is longer than {MAX_LINE} bytes: one share per line"
+        )));
+    }
+    let text = std::str::from_utf8(&raw)
+        .map_err(|_| Failure::invalid_input(anyhow!("the shares are not UTF-8 text")))?;
+    let text = text.trim_start_matches('\u{feff}');
+    Ok(Some(Zeroizing::new(text.split_whitespace().collect::<Vec<_>>().join(" "))))
+}
+
+/// Shares from stdin (one per line) or, on a terminal, asked for one at a time — each
+/// checked as it comes — until an empty line or the end of input.
 fn read_shares() -> Result<Vec<Zeroizing<String>>, Failure> {
     let stdin = io::stdin();
+    let mut input = stdin.lock();
     let mut shares: Vec<Zeroizing<String>> = Vec::new();
-    if stdin.is_terminal() {
-        output::note("Enter the shares, one per line (an empty line when done).");
+    if io::stdin().is_terminal() {
+        output::note("Enter the shares, one per line; an empty line when done.");
         loop {
             output::prompt(&format!("Share {}: ", shares.len() + 1));
-            let mut line = Zeroizing::new(String::new());
-            if stdin.lock().take(MAX_LINE).read_line(&mut line).context("reading a share")? == 0 {
-                break;
-            }
-            let line = Zeroizing::new(line.split_whitespace().collect::<Vec<_>>().join(" "));
+            let Some(line) = read_share_line(&mut input)? else { break };
             if line.is_empty() {
                 break;
             }
-            // Tell at once what is wrong with this share, or whether more are needed.
             let mut trial: Vec<&str> = shares.iter().map(|s| s.as_str()).collect();
             trial.push(&line);
             match slip39::inspect(&trial) {
                 Ok(_) => {
-                    shares.push(line);
-                    break;
-                }
-                Err(e) if e.to_string().starts_with("not enough shares") => {
-                    output::note(&e.to_string());
+                    output::note("That is enough shares: press Enter to finish (or add more).");
                     shares.push(line);
                 }
-                Err(e) => output::note(&format!("{e} — type it again")),
+                Err(hush_proto::Error::SharesMissing(what)) => {
+                    output::note(&format!("Accepted; {what}."));
+                    shares.push(line);
+                }
+                Err(e) => output::note(&format!(
+                    "{e} — type it again (or, if an earlier share was the wrong one, press Ctrl-C \
+                     and start over)"
+                )),
             }
         }
         return Ok(shares);
     }
-    let mut lock = stdin.lock();
-    for _ in 0..MAX_LINES {
-        let mut line = Zeroizing::new(String::new());
-        if (&mut lock).take(MAX_LINE).read_line(&mut line).context("reading shares from stdin")?
-            == 0
-        {
-            break;
+    while let Some(line) = read_share_line(&mut input)? {
+        if line.is_empty() {
+            continue;
         }
-        let line = Zeroizing::new(line.split_whitespace().collect::<Vec<_>>().join(" "));
-        if !line.is_empty() {
-            shares.push(line);
+        if shares.len() == MAX_LINES {
+            return Err(Failure::invalid_input(anyhow!("more than {MAX_LINES} shares given")));
         }
+        shares.push(line);
     }
     Ok(shares)
 }

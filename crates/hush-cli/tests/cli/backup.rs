@@ -73,6 +73,7 @@ fn split_recover_and_check_name_what_is_wrong() {
     assert_eq!(code(&typo), 2);
     assert!(stderr(&typo).contains("share 2 fails its checksum: word 10"), "{}", stderr(&typo));
     let dup = as_profile(d, "nobody", &["backup", "recover"], &format!("{0}\n{0}\n", shares[0]));
+    assert_eq!(code(&dup), 2);
     assert!(stderr(&dup).contains("share 2 repeats share 1"), "{}", stderr(&dup));
     assert!(!d.join("profiles").join("nobody").join("account.json").exists(), "nothing written");
     // An existing account is not replaced without --force.
@@ -140,22 +141,15 @@ fn on_a_terminal_recover_asks_for_shares_until_there_are_enough() {
         "",
     ));
     // A mistyped share is refused with the reason and asked for again; after two good ones
-    // it stops asking.
+    // it says there are enough, and an empty line finishes.
     let mut typo: Vec<&str> = shares[0].split(' ').collect();
     typo[4] = if typo[4] == "zero" { "yoga" } else { "zero" };
-    let keys = format!(
-        "{}
-{}
-{}
-",
-        typo.join(" "),
-        shares[0],
-        shares[1]
-    );
+    let keys = format!("{}\r{}\r{}\r\r", typo.join(" "), shares[0], shares[1]);
     let out = hush_on_tty(d, "--profile tty --json backup recover", &keys);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains("share 1 fails its checksum: word 5"), "{text}");
     assert!(text.contains("needs 1 more share"), "{text}");
+    assert!(text.contains("That is enough shares"), "{text}");
     assert!(text.contains(&id), "{text}");
 }
 
@@ -252,4 +246,54 @@ fn shares_interoperate_with_trezors_shamir_tool_both_ways() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // Groups, both ways: Trezor's 2-of-{1/1, 2/3} → hush, and hush's → Trezor.
+    let out = Command::new(&shamir)
+        .args(["create", "custom", "-t", "2", "-g", "1", "1", "-g", "2", "3", "-S", &seed])
+        .output()
+        .unwrap();
+    let made: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.split(' ').count() == 20)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(made.len(), 4);
+    let restored = as_profile(
+        d,
+        "from-trezor-groups",
+        &["--json", "backup", "recover"],
+        &format!("{}\n{}\n{}\n", made[3], made[0], made[1]),
+    );
+    assert_eq!(json(&restored)["account_id"], id.as_str(), "{}", stderr(&restored));
+    let grouped = as_profile(
+        d,
+        "alice",
+        &[
+            "--json",
+            "backup",
+            "split",
+            "--group",
+            "1/1",
+            "--group",
+            "2/3",
+            "--group-threshold",
+            "2",
+        ],
+        "",
+    );
+    let groups: Vec<Vec<String>> =
+        serde_json::from_value(json(&grouped)["shares"].clone()).unwrap();
+    let mut child = Command::new(&shamir)
+        .arg("recover")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let input = format!("{}\n{}\n{}\n", groups[1][2], groups[0][0], groups[1][1]);
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("Your master secret is: {seed}")), "groups: {text}");
 }

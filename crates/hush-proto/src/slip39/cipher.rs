@@ -15,7 +15,7 @@ fn salt(identifier: u16, extendable: bool) -> Vec<u8> {
 
 fn round(i: u8, passphrase: &[u8], exponent: u8, salt: &[u8], r: &[u8]) -> Zeroizing<Vec<u8>> {
     let password = Zeroizing::new([&[i], passphrase].concat());
-    let salt = [salt, r].concat();
+    let salt = Zeroizing::new([salt, r].concat());
     let iterations = (BASE_ITERATIONS << exponent) / u32::from(ROUNDS);
     let mut out = Zeroizing::new(vec![0u8; r.len()]);
     pbkdf2::pbkdf2_hmac::<Sha256>(&password, &salt, iterations, &mut out);

@@ -50,7 +50,7 @@ fn log(v: u8) -> usize {
 }
 
 /// The value at `x` of the polynomials through `shares` (Lagrange interpolation).
-fn interpolate(shares: &[RawShare], x: u8) -> Result<Zeroizing<Vec<u8>>> {
+pub(super) fn interpolate(shares: &[RawShare], x: u8) -> Result<Zeroizing<Vec<u8>>> {
     let len = shares.first().map_or(0, |s| s.data.len());
     if shares.iter().any(|s| s.data.len() != len) {
         return Err(Error::Shares("the shares' values have different lengths".into()));

@@ -43,16 +43,20 @@ pub(super) fn verify(customization: &[u8], words: &[u16]) -> bool {
 
 /// The one position whose word, changed, would make `words` verify — to point the user at a
 /// mistyped word. `None` when no single change (or more than one position) would. Nothing is
-/// corrected: the user retypes the word.
-pub(super) fn suspect_position(customization: &[u8], words: &[u16]) -> Option<usize> {
+/// corrected: the user retypes the word. `customization` gives the customisation string for
+/// a candidate (it depends on the words themselves: the extendable flag is in word 2).
+pub(super) fn suspect_position(
+    customization: impl Fn(&[u16]) -> &'static [u8],
+    words: &[u16],
+) -> Option<usize> {
     let mut found = None;
-    let mut trial = words.to_vec();
+    let mut trial = zeroize::Zeroizing::new(words.to_vec());
     for i in 0..words.len() {
         let original = trial[i];
         let fits = (0..1024u16).any(|w| {
             w != original && {
                 trial[i] = w;
-                verify(customization, &trial)
+                verify(customization(&trial), &trial)
             }
         });
         trial[i] = original;
@@ -82,7 +86,7 @@ mod tests {
             let mut bad = all.clone();
             bad[i] ^= 1;
             assert!(!verify(b"shamir", &bad));
-            assert_eq!(suspect_position(b"shamir", &bad), Some(i));
+            assert_eq!(suspect_position(|_| b"shamir", &bad), Some(i));
         }
     }
 }

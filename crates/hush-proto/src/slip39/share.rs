@@ -17,6 +17,8 @@ const PREFIX_WORDS: usize = 4;
 const CHECKSUM_WORDS: usize = 3;
 /// The shortest share (a 128-bit secret).
 pub(super) const MIN_WORDS: usize = PREFIX_WORDS + 13 + CHECKSUM_WORDS;
+/// The longest share read (a 512-bit secret; SLIP-39 needs 128 and 256).
+const MAX_WORDS: usize = PREFIX_WORDS + 52 + CHECKSUM_WORDS;
 
 /// A parsed share. `Debug` does not show its value.
 #[derive(Clone, PartialEq, Eq)]
@@ -46,8 +48,8 @@ pub(super) fn customization(extendable: bool) -> &'static [u8] {
 }
 
 /// Big-endian bits into 10-bit words.
-fn to_words(value: &[u8], word_count: usize) -> Vec<u16> {
-    let mut words = vec![0u16; word_count];
+fn to_words(value: &[u8], word_count: usize) -> Zeroizing<Vec<u16>> {
+    let mut words = Zeroizing::new(vec![0u16; word_count]);
     let total_bits = word_count * 10;
     let value_bits = value.len() * 8;
     for bit in 0..value_bits {
@@ -74,7 +76,7 @@ impl Share {
         let ten = |v: u32, shift: u32| u16::try_from((v >> shift) & 1023).unwrap_or(0);
         let mut words =
             Zeroizing::new(vec![ten(id_exp, 10), ten(id_exp, 0), ten(params, 10), ten(params, 0)]);
-        words.extend(to_words(&self.value, (self.value.len() * 8).div_ceil(10)));
+        words.extend_from_slice(&to_words(&self.value, (self.value.len() * 8).div_ceil(10)));
         let sum = rs1024::checksum(customization(self.extendable), &words);
         words.extend_from_slice(&sum);
         words
@@ -88,7 +90,8 @@ impl Share {
 
     /// Reads share number `n` (1-based, for messages) from its words.
     pub(super) fn parse(n: usize, mnemonic: &str) -> Result<Self> {
-        let typed: Vec<String> = mnemonic.split_whitespace().map(str::to_lowercase).collect();
+        let typed: Zeroizing<Vec<String>> =
+            Zeroizing::new(mnemonic.split_whitespace().map(str::to_lowercase).collect());
         let mut words = Zeroizing::new(Vec::with_capacity(typed.len()));
         for (i, w) in typed.iter().enumerate() {
             let index = wordlist::index(w).ok_or_else(|| {
@@ -99,14 +102,15 @@ impl Share {
         let len = words.len();
         let value_words = len.saturating_sub(PREFIX_WORDS + CHECKSUM_WORDS);
         let padding = (10 * value_words) % 16;
-        if len < MIN_WORDS || padding > 8 {
+        if len < MIN_WORDS || padding > 8 || len > MAX_WORDS {
             return Err(Error::Shares(format!(
                 "share {n} has {len} words; a share has 20 words (33 for a 256-bit secret)"
             )));
         }
         let extendable = (words[1] >> 4) & 1 == 1;
         if !rs1024::verify(customization(extendable), &words) {
-            let hint = match rs1024::suspect_position(customization(extendable), &words) {
+            let custom_of = |w: &[u16]| customization((w[1] >> 4) & 1 == 1);
+            let hint = match rs1024::suspect_position(custom_of, &words) {
                 Some(i) => format!(": word {} ({:?}) looks wrong", i + 1, typed[i]),
                 None => ": more than one word is wrong, or words are out of order".to_owned(),
             };

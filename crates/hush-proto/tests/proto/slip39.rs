@@ -55,8 +55,25 @@ fn errors_name_the_share_and_the_problem() {
             .unwrap();
     assert!(err(&[&s[0], &other[0][1]]).contains("share 2 is from another backup"));
     assert!(slip39::combine(&[] as &[&str], b"").unwrap_err().to_string().contains("no shares"));
-    // Any two recover; extra shares are fine; blank lines are ignored.
+    // Any two recover; extra shares are fine, and checked; blank lines are ignored.
     assert_eq!(*slip39::combine(&[&s[2], "", &s[0], &s[1]], b"").unwrap(), secret);
+    let stranger =
+        slip39::split(&[8u8; 16], b"", &Scheme::single(2, 3), Options::default(), &mut SystemRng)
+            .unwrap();
+    // Same identifier and parameters but another secret: only the extra-share check sees it.
+    let mut forged: Vec<&str> = stranger[0][2].split(' ').collect();
+    let ours: Vec<&str> = s[0].split(' ').collect();
+    forged[..2].copy_from_slice(&ours[..2]);
+    let forged = forged.join(" ");
+    let e = err(&[&s[0], &s[1], &forged]);
+    assert!(e.contains("share 3") && (e.contains("checksum") || e.contains("does not fit")), "{e}");
+    // A mistyped second word (where the extendable flag lives) is still pointed at.
+    let mut words: Vec<&str> = s[0].split(' ').collect();
+    let second = words[1].to_owned();
+    let replacement = if second == "academic" { "acid" } else { "academic" };
+    words[1] = replacement;
+    let e = err(&[&words.join(" ")]);
+    assert!(e.contains("share 1 fails its checksum: word 2"), "{e}");
 }
 
 #[test]
