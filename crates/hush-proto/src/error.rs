@@ -115,6 +115,9 @@ pub enum Error {
     #[error("a message hash is 43 characters of unpadded base64")]
     InvalidMessageHash,
 
+    /// Bencoded data (a config message) is malformed.
+    #[error("malformed bencode: {0}")]
+    Bencode(&'static str),
     /// SLIP-39 shares are malformed, inconsistent or too few; the text names the share (by
     /// its 1-based position in the input), the word and what is missing.
     #[error("{0}")]

@@ -18,6 +18,8 @@
 //! | [`swarm`] | swarm space, swarm selection and swarm assignment (§7) |
 //! | [`registry`] | the signed network registry (the node list and its swarms) |
 //! | [`onion`] | onion hop crypto, layer build and peel, final responses (§6.2–6.4) |
+//! | [`bencode`] | strict, bounded bencode (§9.2) |
+//! | [`config`] | config data, diffs and the outer config message with its hash (§9.2) |
 //! | [`config_crypto`] | config message encryption and `padded_size` (§9.5 steps 3–4) |
 //! | [`blinding`] | community-blinded IDs (§1.3) |
 //! | [`slip39`] | SLIP-39 Shamir shares of the account seed (Trezor-compatible, crypto.md §5) |
@@ -45,7 +47,9 @@
 //! ```
 
 pub mod account;
+pub mod bencode;
 pub mod blinding;
+pub mod config;
 pub mod config_crypto;
 pub mod envelope;
 mod error;

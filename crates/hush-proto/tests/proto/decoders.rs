@@ -20,6 +20,30 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
+    fn bencode_and_config_decoders(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+        if let Ok(bt) = hush_proto::bencode::Bt::decode(&data) {
+            // What decodes re-encodes to the same bytes (the decoder accepts canonical input only).
+            prop_assert_eq!(bt.encode(), data);
+            let _ = hush_proto::config::dict_from_bt(&bt);
+        }
+    }
+
+    #[test]
+    fn bencode_of_structured_junk(
+        parts in proptest::collection::vec(
+            prop_oneof![Just(b"d".to_vec()), Just(b"l".to_vec()), Just(b"e".to_vec()),
+                        Just(b"i-1e".to_vec()), Just(b"1:a".to_vec()), Just(b"0:".to_vec()),
+                        Just(b"3:".to_vec())],
+            0..40)
+    ) {
+        let data = parts.concat();
+        if let Ok(bt) = hush_proto::bencode::Bt::decode(&data) {
+            prop_assert_eq!(bt.encode(), data);
+            let _ = hush_proto::config::dict_from_bt(&bt);
+        }
+    }
+
+    #[test]
     fn protobuf_and_envelope_decoders(data in proptest::collection::vec(any::<u8>(), 0..600)) {
         let _ = Content::decode(data.as_slice());
         let _ = Envelope::decode(data.as_slice());

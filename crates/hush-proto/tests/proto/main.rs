@@ -5,9 +5,11 @@
 //! - `roundtrip`: proptest round trips of every codec and cipher.
 //! - `decoders`: every decoder fed arbitrary bytes returns an error or a value, never panics.
 //! - `slip39`: Trezor's 45 SLIP-39 vectors, error messages, group splits.
+//! - `config`: config data and message encodings and hashes against libsession's tests.
 
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
+mod config;
 mod decoders;
 mod roundtrip;
 mod slip39;

@@ -1,0 +1,264 @@
+//! libsession config messages (session-protocol.md §9.2): the data model of a config object
+//! and its outer message — seqno (`#`), data (`&`), lagged diffs (`<`) and this message's
+//! diff (`=`) — with the message hash that names it (unkeyed BLAKE2b-256 of the encoding).
+//!
+//! Values are integers, byte strings, sets (of integers and strings; integers first, then
+//! strings bytewise — the order of [`Scalar`]) and dicts. Empty sets and dicts are pruned
+//! before encoding, as libsession does. A diff records, per key: `""` assigned, `"-"`
+//! removed, a nested dict of changes, or `[added, removed]` for sets.
+//!
+//! Merging concurrent messages (§9.3) is built on this in a later step.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::bencode::Bt;
+use crate::{Error, Result};
+
+/// How many earlier diffs a message carries (libsession's lag window).
+pub const LAG: i64 = 5;
+
+/// A set element or a plain value.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scalar {
+    /// An integer (sorts before every string).
+    Int(i64),
+    /// A byte string.
+    Str(Vec<u8>),
+}
+
+impl From<i64> for Scalar {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+
+impl From<&str> for Scalar {
+    fn from(v: &str) -> Self {
+        Self::Str(v.as_bytes().to_vec())
+    }
+}
+
+/// A config value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// An integer or string.
+    Scalar(Scalar),
+    /// A set.
+    Set(BTreeSet<Scalar>),
+    /// A nested dict.
+    Dict(Dict),
+}
+
+/// A config dict.
+pub type Dict = BTreeMap<Vec<u8>, Value>;
+
+fn scalar_bt(s: &Scalar) -> Bt {
+    match s {
+        Scalar::Int(i) => Bt::Int(*i),
+        Scalar::Str(b) => Bt::Bytes(b.clone()),
+    }
+}
+
+fn list_of(set: &BTreeSet<Scalar>) -> Bt {
+    Bt::List(set.iter().map(scalar_bt).collect())
+}
+
+/// The encoding of a dict, with empty sets and dicts pruned.
+pub fn dict_bt(dict: &Dict) -> Bt {
+    let mut out = BTreeMap::new();
+    for (k, v) in dict {
+        let bt = match v {
+            Value::Scalar(s) => scalar_bt(s),
+            Value::Set(set) if set.is_empty() => continue,
+            Value::Set(set) => list_of(set),
+            Value::Dict(d) => match dict_bt(d) {
+                Bt::Dict(inner) if inner.is_empty() => continue,
+                other => other,
+            },
+        };
+        out.insert(k.clone(), bt);
+    }
+    Bt::Dict(out)
+}
+
+/// Reads a data dict.
+pub fn dict_from_bt(bt: &Bt) -> Result<Dict> {
+    let Bt::Dict(entries) = bt else { return Err(Error::Bencode("config data is not a dict")) };
+    let mut out = Dict::new();
+    for (k, v) in entries {
+        let value = match v {
+            Bt::Int(i) => Value::Scalar(Scalar::Int(*i)),
+            Bt::Bytes(b) => Value::Scalar(Scalar::Str(b.clone())),
+            Bt::Dict(_) => Value::Dict(dict_from_bt(v)?),
+            Bt::List(items) => {
+                let mut set = BTreeSet::new();
+                for item in items {
+                    let s = match item {
+                        Bt::Int(i) => Scalar::Int(*i),
+                        Bt::Bytes(b) => Scalar::Str(b.clone()),
+                        _ => return Err(Error::Bencode("a config set holds a list or dict")),
+                    };
+                    if set.last().is_some_and(|last| *last >= s) {
+                        return Err(Error::Bencode("a config set is not sorted or has repeats"));
+                    }
+                    set.insert(s);
+                }
+                Value::Set(set)
+            }
+        };
+        out.insert(k.clone(), value);
+    }
+    Ok(out)
+}
+
+/// The diff of a value that is new.
+fn added(v: &Value) -> Option<Bt> {
+    match v {
+        Value::Scalar(_) => Some(Bt::str("")),
+        Value::Set(s) if s.is_empty() => None,
+        Value::Set(s) => Some(Bt::List(vec![list_of(s), Bt::List(Vec::new())])),
+        Value::Dict(d) => {
+            let inner = diff(&Dict::new(), d);
+            (!inner.is_empty()).then_some(Bt::Dict(inner))
+        }
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Scalar(_) => false,
+        Value::Set(s) => s.is_empty(),
+        Value::Dict(d) => d.values().all(is_empty),
+    }
+}
+
+/// The changes from `old` to `new`, as a message's `=` diff.
+pub fn diff(old: &Dict, new: &Dict) -> BTreeMap<Vec<u8>, Bt> {
+    let mut out = BTreeMap::new();
+    let keys: BTreeSet<&Vec<u8>> = old.keys().chain(new.keys()).collect();
+    for key in keys {
+        let before = old.get(key).filter(|v| !is_empty(v));
+        let after = new.get(key).filter(|v| !is_empty(v));
+        let change = match (before, after) {
+            (None, None) => None,
+            (Some(_), None) => Some(Bt::str("-")),
+            (None, Some(v)) => added(v),
+            (Some(Value::Scalar(a)), Some(Value::Scalar(b))) => (a != b).then(|| Bt::str("")),
+            (Some(Value::Set(a)), Some(Value::Set(b))) => {
+                let plus: BTreeSet<Scalar> = b.difference(a).cloned().collect();
+                let minus: BTreeSet<Scalar> = a.difference(b).cloned().collect();
+                (!plus.is_empty() || !minus.is_empty())
+                    .then(|| Bt::List(vec![list_of(&plus), list_of(&minus)]))
+            }
+            (Some(Value::Dict(a)), Some(Value::Dict(b))) => {
+                let inner = diff(a, b);
+                (!inner.is_empty()).then_some(Bt::Dict(inner))
+            }
+            // The type changed: the new value, as if assigned fresh.
+            (Some(_), Some(v)) => added(v),
+        };
+        if let Some(c) = change {
+            out.insert(key.clone(), c);
+        }
+    }
+    out
+}
+
+/// A lagged diff: the seqno and hash of an earlier message, and its diff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lagged {
+    /// Its seqno.
+    pub seqno: i64,
+    /// Its hash.
+    pub hash: [u8; 32],
+    /// Its diff.
+    pub diff: Bt,
+}
+
+/// A config message being built: data changed since the last [`ConfigMessage::increment`]
+/// shows in its diff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigMessage {
+    seqno: i64,
+    data: Dict,
+    /// The data as of the previous message (the base of this one's diff).
+    base: Dict,
+    lagged: Vec<Lagged>,
+}
+
+impl ConfigMessage {
+    /// An empty message at `seqno` 0.
+    pub fn new() -> Self {
+        Self { seqno: 0, data: Dict::new(), base: Dict::new(), lagged: Vec::new() }
+    }
+
+    /// The sequence number.
+    pub fn seqno(&self) -> i64 {
+        self.seqno
+    }
+
+    /// Sets the sequence number.
+    pub fn set_seqno(&mut self, seqno: i64) {
+        self.seqno = seqno;
+    }
+
+    /// The data.
+    pub fn data(&self) -> &Dict {
+        &self.data
+    }
+
+    /// The data, to change.
+    pub fn data_mut(&mut self) -> &mut Dict {
+        &mut self.data
+    }
+
+    /// This message's diff (`=`).
+    pub fn diff(&self) -> Bt {
+        Bt::Dict(diff(&self.base, &self.data))
+    }
+
+    /// The encoding: `d 1:# seqno 1:& data 1:< lagged 1:= diff e`.
+    pub fn serialize(&self) -> Vec<u8> {
+        let mut lagged = self.lagged.clone();
+        lagged.sort_by_key(|l| (l.seqno, l.hash));
+        let outer = BTreeMap::from([
+            (b"#".to_vec(), Bt::Int(self.seqno)),
+            (b"&".to_vec(), dict_bt(&self.data)),
+            (
+                b"<".to_vec(),
+                Bt::List(
+                    lagged
+                        .into_iter()
+                        .map(|l| {
+                            Bt::List(vec![Bt::Int(l.seqno), Bt::Bytes(l.hash.to_vec()), l.diff])
+                        })
+                        .collect(),
+                ),
+            ),
+            (b"=".to_vec(), self.diff()),
+        ]);
+        Bt::Dict(outer).encode()
+    }
+
+    /// The message's hash: BLAKE2b-256 of its encoding.
+    pub fn hash(&self) -> [u8; 32] {
+        hush_sodium::hash::blake2b::<32>(&self.serialize())
+    }
+
+    /// The next message: seqno + 1, the same data, this message's diff added to the lagged
+    /// diffs, and lagged diffs older than the lag window dropped.
+    pub fn increment(&self) -> Self {
+        let seqno = self.seqno + 1;
+        let mut lagged: Vec<Lagged> =
+            self.lagged.iter().filter(|l| l.seqno > seqno - LAG).cloned().collect();
+        lagged.push(Lagged { seqno: self.seqno, hash: self.hash(), diff: self.diff() });
+        lagged.retain(|l| l.seqno > seqno - LAG);
+        Self { seqno, data: self.data.clone(), base: self.data.clone(), lagged }
+    }
+}
+
+impl Default for ConfigMessage {
+    fn default() -> Self {
+        Self::new()
+    }
+}

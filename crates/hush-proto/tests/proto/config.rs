@@ -1,0 +1,225 @@
+//! Config data and messages against libsession-util's `tests/test_configdata.cpp` (data
+//! encodings, and the "config message serialization" case with its hashes).
+
+use std::collections::BTreeSet;
+
+use hush_proto::bencode::Bt;
+use hush_proto::config::{ConfigMessage, Dict, Scalar, Value, dict_bt, dict_from_bt};
+
+fn key(k: &str) -> Vec<u8> {
+    k.as_bytes().to_vec()
+}
+
+fn int(i: i64) -> Value {
+    Value::Scalar(Scalar::Int(i))
+}
+
+fn string(s: &str) -> Value {
+    Value::Scalar(Scalar::from(s))
+}
+
+fn set(items: &[Scalar]) -> Value {
+    Value::Set(items.iter().cloned().collect())
+}
+
+fn dict(entries: Vec<(&str, Value)>) -> Value {
+    Value::Dict(entries.into_iter().map(|(k, v)| (key(k), v)).collect())
+}
+
+fn sub<'a>(d: &'a mut Dict, k: &str) -> &'a mut Dict {
+    match d.get_mut(k.as_bytes()) {
+        Some(Value::Dict(inner)) => inner,
+        _ => panic!("{k} is not a dict"),
+    }
+}
+
+fn sub_set<'a>(d: &'a mut Dict, k: &str) -> &'a mut BTreeSet<Scalar> {
+    match d.get_mut(k.as_bytes()) {
+        Some(Value::Set(inner)) => inner,
+        _ => panic!("{k} is not a set"),
+    }
+}
+
+#[test]
+fn data_encodings_match_libsession() {
+    let s = set(&["foo".into(), 23.into(), "Foo".into(), "~".into(), "!".into(), (-123).into()]);
+    let Value::Set(s) = s else { unreachable!() };
+    let encoded = Bt::List(
+        s.iter()
+            .map(|x| match x {
+                Scalar::Int(i) => Bt::Int(*i),
+                Scalar::Str(b) => Bt::Bytes(b.clone()),
+            })
+            .collect(),
+    );
+    assert_eq!(encoded.encode(), b"li-123ei23e1:!3:Foo3:foo1:~e");
+    let d: Dict = [
+        (key("a"), int(23)),
+        (key("B"), string("x")),
+        (key("c"), set(&["2".into(), "1".into(), 4.into(), (-3).into()])),
+        (key("D"), dict(vec![("x", int(1)), ("y", int(2))])),
+        (key("d"), dict(vec![("e", dict(vec![("f", dict(vec![("g", string(""))]))]))])),
+    ]
+    .into_iter()
+    .collect();
+    let bt = dict_bt(&d);
+    assert_eq!(
+        bt.encode(),
+        b"d1:B1:x1:Dd1:xi1e1:yi2ee1:ai23e1:cli-3ei4e1:11:2e1:dd1:ed1:fd1:g0:eeee"
+    );
+    assert_eq!(dict_from_bt(&Bt::decode(&bt.encode()).unwrap()).unwrap(), d);
+}
+
+#[test]
+fn message_serialization_and_hashes_match_libsession() {
+    let mut m = ConfigMessage::new();
+    m.set_seqno(10);
+    m.data_mut().insert(key("foo"), int(123));
+    m.data_mut().insert(
+        key("bar"),
+        dict(vec![
+            ("asdf", int(123)),
+            ("xyz", string("abc")),
+            ("", set(&["a".into(), "b".into(), 42.into()])),
+        ]),
+    );
+    let expected = [
+        "d",
+        "1:#",
+        "i10e",
+        "1:&",
+        "d",
+        "3:bar",
+        "d",
+        "0:",
+        "li42e1:a1:be",
+        "4:asdf",
+        "i123e",
+        "3:xyz",
+        "3:abc",
+        "e",
+        "3:foo",
+        "i123e",
+        "e",
+        "1:<",
+        "le",
+        "1:=",
+        "d",
+        "3:bar",
+        "d",
+        "0:",
+        "lli42e1:a1:belee",
+        "4:asdf",
+        "0:",
+        "3:xyz",
+        "0:",
+        "e",
+        "3:foo",
+        "0:",
+        "e",
+        "e",
+    ]
+    .concat();
+    assert_eq!(String::from_utf8_lossy(&m.serialize()), expected);
+    let hash0 = "d65738bba88b0f3455cef20fe09a7b4b10f25f9db82be24a6ce1bd06da197526";
+    assert_eq!(hex::encode(m.hash()), hash0);
+
+    let mut m1 = m.increment();
+    m1.data_mut().remove("foo".as_bytes());
+    let hash1 = "5b30b4abf4cba71db25dbc0d977cc25df1d0a8a87cad7f561cdec2b8caf65f5e";
+    assert_eq!(hex::encode(m1.hash()), hash1);
+
+    let mut m2 = m1.increment();
+    m2.data_mut().insert(key("foo"), int(123));
+    let bar = sub(m2.data_mut(), "bar");
+    bar.insert(key("xyz"), int(42));
+    bar.insert(key("a"), int(42));
+    let s = sub_set(bar, "");
+    s.insert("c".into());
+    s.insert(99.into());
+    s.remove(&Scalar::from("b"));
+    s.insert(42.into());
+    let hash2 = "027552203cf669070d3ecbeecfa65c65497d59aa4da490e0f68f8131ce081320";
+    assert_eq!(hex::encode(m2.hash()), hash2);
+    let h = |x: &str| String::from_utf8_lossy(&hex::decode(x).unwrap()).into_owned();
+    let expected2 = [
+        "d",
+        "1:#",
+        "i12e",
+        "1:&",
+        "d",
+        "3:bar",
+        "d",
+        "0:",
+        "li42ei99e1:a1:ce",
+        "1:a",
+        "i42e",
+        "4:asdf",
+        "i123e",
+        "3:xyz",
+        "i42e",
+        "e",
+        "3:foo",
+        "i123e",
+        "e",
+        "1:<",
+        "l",
+        "l",
+        "i10e",
+        "32:",
+        &h(hash0),
+        "d",
+        "3:bar",
+        "d",
+        "0:",
+        "lli42e1:a1:belee",
+        "4:asdf",
+        "0:",
+        "3:xyz",
+        "0:",
+        "e",
+        "3:foo",
+        "0:",
+        "e",
+        "e",
+        "l",
+        "i11e",
+        "32:",
+        &h(hash1),
+        "d",
+        "3:foo",
+        "1:-",
+        "e",
+        "e",
+        "e",
+        "1:=",
+        "d",
+        "3:bar",
+        "d",
+        "0:",
+        "l",
+        "li99e1:ce",
+        "l1:be",
+        "e",
+        "1:a",
+        "0:",
+        "3:xyz",
+        "0:",
+        "e",
+        "3:foo",
+        "0:",
+        "e",
+        "e",
+    ]
+    .concat();
+    assert_eq!(String::from_utf8_lossy(&m2.serialize()), expected2);
+
+    let hash3 = "b83871ea06587f9254cdf2b2af8daff19bd7fb550fb90d5f8f9f546464c08bc5";
+    let hash4 = "c30e2cfa7ec93c64a1ab6420c9bccfb63da8e4c2940ed6509ffb64f3f0131860";
+    let hash5 = "3234eb7da8cf4b79b9eec2a144247279d10f6f118184f82429a42c5996bea60c";
+    assert_eq!(hex::encode(m2.increment().hash()), hash3);
+    assert_eq!(hex::encode(m2.increment().increment().hash()), hash4);
+    let m5 = m2.increment().increment().increment();
+    assert_eq!(hex::encode(m5.hash()), hash5);
+    assert_eq!(m5.seqno(), 15);
+}
