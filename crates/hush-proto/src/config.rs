@@ -262,3 +262,79 @@ impl Default for ConfigMessage {
         Self::new()
     }
 }
+
+/// A config message as received: what it says, unchanged, and its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedConfig {
+    /// Its sequence number.
+    pub seqno: i64,
+    /// Its data.
+    pub data: Dict,
+    /// The earlier diffs it carries.
+    pub lagged: Vec<Lagged>,
+    /// Its own diff.
+    pub diff: Bt,
+    /// BLAKE2b-256 of the message as received.
+    pub hash: [u8; 32],
+}
+
+impl ReceivedConfig {
+    /// Reads a config message. Messages with a key sorting before `#` are from an
+    /// incompatible future version and refused; signed messages (group configs, `~`) are not
+    /// read yet.
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        let Bt::Dict(outer) = Bt::decode(bytes)? else {
+            return Err(Error::Bencode("a config message is not a dict"));
+        };
+        if outer.keys().next().is_some_and(|k| k.as_slice() < b"#".as_slice()) {
+            return Err(Error::Bencode("a config message from an incompatible version"));
+        }
+        if outer.contains_key(b"~".as_slice()) {
+            return Err(Error::Bencode("signed config messages are not supported yet"));
+        }
+        let seqno = match outer.get(b"#".as_slice()) {
+            Some(Bt::Int(s)) if *s >= 0 => *s,
+            _ => return Err(Error::Bencode("a config message without a valid seqno")),
+        };
+        let data = match outer.get(b"&".as_slice()) {
+            Some(d) => dict_from_bt(d)?,
+            None => Dict::new(),
+        };
+        let mut lagged = Vec::new();
+        if let Some(l) = outer.get(b"<".as_slice()) {
+            let Bt::List(items) = l else {
+                return Err(Error::Bencode("lagged diffs are not a list"));
+            };
+            for item in items {
+                match item {
+                    Bt::List(parts) => match parts.as_slice() {
+                        [Bt::Int(s), Bt::Bytes(h), d @ Bt::Dict(_)] if h.len() == 32 => {
+                            let mut hash = [0u8; 32];
+                            hash.copy_from_slice(h);
+                            lagged.push(Lagged { seqno: *s, hash, diff: d.clone() });
+                        }
+                        _ => return Err(Error::Bencode("a malformed lagged diff")),
+                    },
+                    _ => return Err(Error::Bencode("a malformed lagged diff")),
+                }
+            }
+        }
+        let diff = match outer.get(b"=".as_slice()) {
+            Some(d @ Bt::Dict(_)) => d.clone(),
+            None => Bt::Dict(BTreeMap::new()),
+            Some(_) => return Err(Error::Bencode("a config diff is not a dict")),
+        };
+        Ok(Self { seqno, data, lagged, diff, hash: hush_sodium::hash::blake2b::<32>(bytes) })
+    }
+
+    /// The message that follows this one (to change the config after receiving it): seqno
+    /// + 1, the same data, and this message's diff among the lagged ones.
+    pub fn into_next(self) -> ConfigMessage {
+        let seqno = self.seqno + 1;
+        let mut lagged: Vec<Lagged> =
+            self.lagged.into_iter().filter(|l| l.seqno > seqno - LAG).collect();
+        lagged.push(Lagged { seqno: self.seqno, hash: self.hash, diff: self.diff });
+        lagged.retain(|l| l.seqno > seqno - LAG);
+        ConfigMessage { seqno, base: self.data.clone(), data: self.data, lagged }
+    }
+}

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use hush_proto::bencode::Bt;
-use hush_proto::config::{ConfigMessage, Dict, Scalar, Value, dict_bt, dict_from_bt};
+use hush_proto::config::{
+    ConfigMessage, Dict, ReceivedConfig, Scalar, Value, dict_bt, dict_from_bt,
+};
 
 fn key(k: &str) -> Vec<u8> {
     k.as_bytes().to_vec()
@@ -222,4 +224,249 @@ fn message_serialization_and_hashes_match_libsession() {
     let m5 = m2.increment().increment().increment();
     assert_eq!(hex::encode(m5.hash()), hash5);
     assert_eq!(m5.seqno(), 15);
+}
+
+fn data118() -> Dict {
+    [
+        (
+            key("dictB"),
+            dict(vec![
+                ("changed", int(-1)),
+                ("foo", int(123)),
+                ("removed", string("x")),
+                ("removed2", string("y")),
+            ]),
+        ),
+        (key("dictC"), dict(vec![("x", dict(vec![("y", int(1))]))])),
+        (key("good"), set(&[99.into(), 456.into(), "bar".into()])),
+        (key("great"), set(&[(-42).into(), "omg".into()])),
+        (key("int0"), int(-9999)),
+        (key("int1"), int(100)),
+        (key("string1"), string("hello")),
+        (key("string2"), string("goodbye")),
+    ]
+    .into_iter()
+    .collect()
+}
+
+const H119: &str = "43094f68c1faa37eff79e1c2f3973ffd5f9d6423b00ccda306fc6e7dac5f0c44";
+const H120: &str = "e3a237f91014d31e4d30569c4a8bfcd72157804f99b8732c611c48bf126432b5";
+const H121: &str = "1a7f602055124deaf21175ef3f32983dee7c9de570e5d9c9a0bbc2db71dcb97f";
+const H122: &str = "46560604fe352101bb869435260d7100ccfe007be5f741c7e96303f02f394e8a";
+const H123: &str = "d9398c597b058ac7e28e3febb76ed68eb8c5b6c369610562ab5f2b596775d73c";
+
+fn data_part() -> Vec<u8> {
+    [
+        "1:&",
+        "d",
+        "5:dictB",
+        "d",
+        "7:changed",
+        "i-1e",
+        "3:foo",
+        "i123e",
+        "7:removed",
+        "1:x",
+        "8:removed2",
+        "1:y",
+        "e",
+        "5:dictC",
+        "d",
+        "1:x",
+        "d",
+        "1:y",
+        "i1e",
+        "e",
+        "e",
+        "4:good",
+        "l",
+        "i99e",
+        "i456e",
+        "3:bar",
+        "e",
+        "5:great",
+        "l",
+        "i-42e",
+        "3:omg",
+        "e",
+        "4:int1",
+        "i1e",
+        "4:int2",
+        "i2e",
+        "7:string1",
+        "5:hello",
+        "7:string2",
+        "7:goodbye",
+        "e",
+    ]
+    .concat()
+    .into_bytes()
+}
+
+fn lag(seqno: i64, hash: &str, diff: &[u8]) -> Vec<u8> {
+    [format!("li{seqno}e32:").as_bytes(), &hex::decode(hash).unwrap(), diff, b"e"].concat()
+}
+
+fn m123_expected() -> Vec<u8> {
+    [
+        &b"d1:#i123e"[..],
+        &data_part(),
+        b"1:<l",
+        &lag(119, H119, b"de"),
+        &lag(120, H120, b"de"),
+        &lag(121, H121, b"de"),
+        &lag(122, H122, b"de"),
+        b"e1:=d4:int01:-4:int10:4:int20:ee",
+    ]
+    .concat()
+}
+
+#[test]
+fn ordinary_updates_match_libsession_example_1() {
+    let mut m = ConfigMessage::new();
+    m.set_seqno(118);
+    *m.data_mut() = data118();
+    let expected118 = [
+        "d",
+        "1:#",
+        "i118e",
+        "1:&",
+        "d",
+        "5:dictB",
+        "d",
+        "7:changed",
+        "i-1e",
+        "3:foo",
+        "i123e",
+        "7:removed",
+        "1:x",
+        "8:removed2",
+        "1:y",
+        "e",
+        "5:dictC",
+        "d",
+        "1:x",
+        "d",
+        "1:y",
+        "i1e",
+        "e",
+        "e",
+        "4:good",
+        "l",
+        "i99e",
+        "i456e",
+        "3:bar",
+        "e",
+        "5:great",
+        "l",
+        "i-42e",
+        "3:omg",
+        "e",
+        "4:int0",
+        "i-9999e",
+        "4:int1",
+        "i100e",
+        "7:string1",
+        "5:hello",
+        "7:string2",
+        "7:goodbye",
+        "e",
+        "1:<",
+        "le",
+        "1:=",
+        "d",
+        "5:dictB",
+        "d",
+        "7:changed",
+        "0:",
+        "3:foo",
+        "0:",
+        "7:removed",
+        "0:",
+        "8:removed2",
+        "0:",
+        "e",
+        "5:dictC",
+        "d",
+        "1:x",
+        "d",
+        "1:y",
+        "0:",
+        "e",
+        "e",
+        "4:good",
+        "l",
+        "l",
+        "i99e",
+        "i456e",
+        "3:bar",
+        "e",
+        "le",
+        "e",
+        "5:great",
+        "l",
+        "l",
+        "i-42e",
+        "3:omg",
+        "e",
+        "le",
+        "e",
+        "4:int0",
+        "0:",
+        "4:int1",
+        "0:",
+        "7:string1",
+        "0:",
+        "7:string2",
+        "0:",
+        "e",
+        "e",
+    ]
+    .concat();
+    assert_eq!(String::from_utf8_lossy(&m.serialize()), expected118);
+    let mut m = m.increment();
+    for (seqno, hash) in [(119, H119), (120, H120), (121, H121), (122, H122)] {
+        assert_eq!((m.seqno(), hex::encode(m.hash())), (seqno, hash.to_owned()));
+        m = m.increment();
+    }
+    m.data_mut().insert(key("int1"), int(1));
+    m.data_mut().insert(key("int2"), int(2));
+    m.data_mut().remove("int0".as_bytes());
+    m.data_mut().insert(key("string1"), string("hello"));
+    assert_eq!(String::from_utf8_lossy(&m.serialize()), String::from_utf8_lossy(&m123_expected()));
+}
+
+#[test]
+fn received_messages_parse_and_continue_like_libsession() {
+    let received = ReceivedConfig::parse(&m123_expected()).unwrap();
+    assert_eq!(received.seqno, 123);
+    assert_eq!(hex::encode(received.hash), H123);
+    assert_eq!(received.diff.encode(), b"d4:int01:-4:int10:4:int20:e");
+    let mut expected = data118();
+    expected.insert(key("int1"), int(1));
+    expected.remove("int0".as_bytes());
+    expected.insert(key("int2"), int(2));
+    assert_eq!(received.data, expected);
+    let next = received.into_next();
+    assert_eq!(next.seqno(), 124);
+    assert_eq!(
+        hex::encode(next.hash()),
+        "3ea36410cf7086ce816eb193b0c94e88632abfb75771d82f8ddb3a909124c580"
+    );
+    let expected124 = [
+        &b"d1:#i124e"[..],
+        &data_part(),
+        b"1:<l",
+        &lag(120, H120, b"de"),
+        &lag(121, H121, b"de"),
+        &lag(122, H122, b"de"),
+        &lag(123, H123, b"d4:int01:-4:int10:4:int20:e"),
+        b"e1:=dee",
+    ]
+    .concat();
+    assert_eq!(String::from_utf8_lossy(&next.serialize()), String::from_utf8_lossy(&expected124));
+    // Refused: not a dict, a future version, a bad seqno.
+    assert!(ReceivedConfig::parse(b"le").is_err());
+    assert!(ReceivedConfig::parse(b"d1:!i1e1:#i1ee").is_err());
+    assert!(ReceivedConfig::parse(b"d1:#i-1ee").is_err());
 }

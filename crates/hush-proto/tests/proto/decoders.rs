@@ -26,6 +26,7 @@ proptest! {
             prop_assert_eq!(bt.encode(), data);
             let _ = hush_proto::config::dict_from_bt(&bt);
         }
+        let _ = hush_proto::config::ReceivedConfig::parse(&data);
     }
 
     #[test]
@@ -36,6 +37,8 @@ proptest! {
                         Just(b"3:".to_vec())],
             0..40)
     ) {
+        let data = [b"d1:#i1e".to_vec(), parts.concat()].concat();
+        let _ = hush_proto::config::ReceivedConfig::parse(&data);
         let data = parts.concat();
         if let Ok(bt) = hush_proto::bencode::Bt::decode(&data) {
             prop_assert_eq!(bt.encode(), data);
