@@ -23,7 +23,7 @@ proptest! {
     fn bencode_and_config_decoders(data in proptest::collection::vec(any::<u8>(), 0..400)) {
         if let Ok(bt) = hush_proto::bencode::Bt::decode(&data) {
             // What decodes re-encodes to the same bytes (the decoder accepts canonical input only).
-            prop_assert_eq!(bt.encode(), data);
+            prop_assert_eq!(&bt.encode(), &data);
             let _ = hush_proto::config::dict_from_bt(&bt);
         }
         let _ = hush_proto::config::ReceivedConfig::parse(&data);
@@ -41,7 +41,7 @@ proptest! {
         let _ = hush_proto::config::ReceivedConfig::parse(&data);
         let data = parts.concat();
         if let Ok(bt) = hush_proto::bencode::Bt::decode(&data) {
-            prop_assert_eq!(bt.encode(), data);
+            prop_assert_eq!(&bt.encode(), &data);
             let _ = hush_proto::config::dict_from_bt(&bt);
         }
     }
