@@ -7,7 +7,8 @@
 //! before encoding, as libsession does. A diff records, per key: `""` assigned, `"-"`
 //! removed, a nested dict of changes, or `[added, removed]` for sets.
 //!
-//! Merging concurrent messages (§9.3) is built on this in a later step.
+//! [`merge`] reconciles concurrent messages (§9.3) the way libsession does; its results match
+//! libsession's own tests byte for byte (`tests/proto/config.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -124,6 +125,20 @@ fn added(v: &Value) -> Option<Bt> {
     }
 }
 
+/// The diff of a value that is gone: scalars `"-"`, sets all their elements removed, dicts
+/// every leaf removed (as libsession records it).
+fn removed(v: &Value) -> Option<Bt> {
+    match v {
+        Value::Scalar(_) => Some(Bt::str("-")),
+        Value::Set(s) if s.is_empty() => None,
+        Value::Set(s) => Some(Bt::List(vec![Bt::List(Vec::new()), list_of(s)])),
+        Value::Dict(d) => {
+            let inner = diff(d, &Dict::new());
+            (!inner.is_empty()).then_some(Bt::Dict(inner))
+        }
+    }
+}
+
 fn is_empty(v: &Value) -> bool {
     match v {
         Value::Scalar(_) => false,
@@ -141,7 +156,7 @@ pub fn diff(old: &Dict, new: &Dict) -> BTreeMap<Vec<u8>, Bt> {
         let after = new.get(key).filter(|v| !is_empty(v));
         let change = match (before, after) {
             (None, None) => None,
-            (Some(_), None) => Some(Bt::str("-")),
+            (Some(v), None) => removed(v),
             (None, Some(v)) => added(v),
             (Some(Value::Scalar(a)), Some(Value::Scalar(b))) => (a != b).then(|| Bt::str("")),
             (Some(Value::Set(a)), Some(Value::Set(b))) => {
@@ -219,7 +234,12 @@ impl ConfigMessage {
 
     /// The encoding: `d 1:# seqno 1:& data 1:< lagged 1:= diff e`.
     pub fn serialize(&self) -> Vec<u8> {
-        let mut lagged = self.lagged.clone();
+        let mut lagged: Vec<Lagged> = self
+            .lagged
+            .iter()
+            .filter(|l| l.seqno > self.seqno - LAG && l.seqno < self.seqno)
+            .cloned()
+            .collect();
         lagged.sort_by_key(|l| (l.seqno, l.hash));
         let outer = BTreeMap::from([
             (b"#".to_vec(), Bt::Int(self.seqno)),
@@ -248,7 +268,7 @@ impl ConfigMessage {
     /// The next message: seqno + 1, the same data, this message's diff added to the lagged
     /// diffs, and lagged diffs older than the lag window dropped.
     pub fn increment(&self) -> Self {
-        let seqno = self.seqno + 1;
+        let seqno = self.seqno.saturating_add(1);
         let mut lagged: Vec<Lagged> =
             self.lagged.iter().filter(|l| l.seqno > seqno - LAG).cloned().collect();
         lagged.push(Lagged { seqno: self.seqno, hash: self.hash(), diff: self.diff() });
@@ -276,6 +296,8 @@ pub struct ReceivedConfig {
     pub diff: Bt,
     /// BLAKE2b-256 of the message as received.
     pub hash: [u8; 32],
+    /// The message as received.
+    pub raw: Vec<u8>,
 }
 
 impl ReceivedConfig {
@@ -309,9 +331,21 @@ impl ReceivedConfig {
                 match item {
                     Bt::List(parts) => match parts.as_slice() {
                         [Bt::Int(s), Bt::Bytes(h), d @ Bt::Dict(_)] if h.len() == 32 => {
+                            if *s >= seqno {
+                                return Err(Error::Bencode("a lagged diff is not older"));
+                            }
                             let mut hash = [0u8; 32];
                             hash.copy_from_slice(h);
-                            lagged.push(Lagged { seqno: *s, hash, diff: d.clone() });
+                            if lagged
+                                .last()
+                                .is_some_and(|l: &Lagged| (l.seqno, l.hash) >= (*s, hash))
+                            {
+                                return Err(Error::Bencode("lagged diffs out of order"));
+                            }
+                            // Too old to matter: dropped, as libsession does.
+                            if *s > seqno - LAG {
+                                lagged.push(Lagged { seqno: *s, hash, diff: d.clone() });
+                            }
                         }
                         _ => return Err(Error::Bencode("a malformed lagged diff")),
                     },
@@ -324,17 +358,177 @@ impl ReceivedConfig {
             None => Bt::Dict(BTreeMap::new()),
             Some(_) => return Err(Error::Bencode("a config diff is not a dict")),
         };
-        Ok(Self { seqno, data, lagged, diff, hash: hush_sodium::hash::blake2b::<32>(bytes) })
+        Ok(Self {
+            seqno,
+            data,
+            lagged,
+            diff,
+            hash: hush_sodium::hash::blake2b::<32>(bytes),
+            raw: bytes.to_vec(),
+        })
     }
 
     /// The message that follows this one (to change the config after receiving it): seqno
     /// + 1, the same data, and this message's diff among the lagged ones.
     pub fn into_next(self) -> ConfigMessage {
-        let seqno = self.seqno + 1;
+        let seqno = self.seqno.saturating_add(1);
         let mut lagged: Vec<Lagged> =
             self.lagged.into_iter().filter(|l| l.seqno > seqno - LAG).collect();
         lagged.push(Lagged { seqno: self.seqno, hash: self.hash, diff: self.diff });
         lagged.retain(|l| l.seqno > seqno - LAG);
         ConfigMessage { seqno, base: self.data.clone(), data: self.data, lagged }
     }
+}
+
+/// Applies `diff` to `data`, taking values from `source` (the data of the message the diff
+/// belongs to), as libsession does: a value whose type no longer matches the diff is removed
+/// (a later diff sets it again); empty sets and dicts are pruned afterwards.
+fn apply_diff(data: &mut Dict, diff: &BTreeMap<Vec<u8>, Bt>, source: &Dict) -> Result<()> {
+    for (key, change) in diff {
+        let from = source.get(key);
+        match (change, from) {
+            (Bt::Bytes(b), Some(Value::Scalar(v))) => match b.as_slice() {
+                b"-" => {
+                    data.remove(key);
+                }
+                b"" => {
+                    data.insert(key.clone(), Value::Scalar(v.clone()));
+                }
+                _ => return Err(Error::Bencode("a config diff value is neither '' nor '-'")),
+            },
+            (Bt::Dict(inner), Some(Value::Dict(src))) => {
+                let entry = data.entry(key.clone()).or_insert_with(|| Value::Dict(Dict::new()));
+                if !matches!(entry, Value::Dict(_)) {
+                    *entry = Value::Dict(Dict::new());
+                }
+                if let Value::Dict(sub) = entry {
+                    apply_diff(sub, inner, src)?;
+                }
+            }
+            (Bt::List(parts), Some(Value::Set(_))) => {
+                let [Bt::List(plus), Bt::List(minus)] = parts.as_slice() else {
+                    return Err(Error::Bencode("a set diff is not [added, removed]"));
+                };
+                let entry = data.entry(key.clone()).or_insert_with(|| Value::Set(BTreeSet::new()));
+                if !matches!(entry, Value::Set(_)) {
+                    *entry = Value::Set(BTreeSet::new());
+                }
+                if let Value::Set(set) = entry {
+                    for (items, add) in [(plus, true), (minus, false)] {
+                        for item in items {
+                            let scalar = match item {
+                                Bt::Int(i) => Scalar::Int(*i),
+                                Bt::Bytes(b) => Scalar::Str(b.clone()),
+                                _ => return Err(Error::Bencode("a set diff holds a list or dict")),
+                            };
+                            if add {
+                                set.insert(scalar);
+                            } else {
+                                set.remove(&scalar);
+                            }
+                        }
+                    }
+                }
+            }
+            // Gone from the source, or of another type there: a later diff removes or
+            // retypes it, so it goes now.
+            _ => {
+                data.remove(key);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn prune(dict: &mut Dict) {
+    for value in dict.values_mut() {
+        if let Value::Dict(d) = value {
+            prune(d);
+        }
+    }
+    dict.retain(|_, v| !is_empty(v));
+}
+
+/// Several config messages of one object, reconciled (session-protocol.md §9.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Merged {
+    /// One message includes all the others (or is the only one): it stands as received.
+    Single(ReceivedConfig),
+    /// Concurrent messages, merged into a new one (seqno one above the highest) that should
+    /// be pushed.
+    Merged(ConfigMessage),
+}
+
+impl Merged {
+    /// The resulting seqno.
+    pub fn seqno(&self) -> i64 {
+        match self {
+            Self::Single(r) => r.seqno,
+            Self::Merged(m) => m.seqno(),
+        }
+    }
+
+    /// The resulting data.
+    pub fn data(&self) -> &Dict {
+        match self {
+            Self::Single(r) => &r.data,
+            Self::Merged(m) => m.data(),
+        }
+    }
+
+    /// The resulting message's encoding.
+    pub fn serialize(&self) -> Vec<u8> {
+        match self {
+            Self::Single(r) => r.raw.clone(),
+            Self::Merged(m) => m.serialize(),
+        }
+    }
+}
+
+/// Reconciles config messages of one object (unreadable ones are skipped), as libsession:
+/// messages included in another's lagged diffs, duplicates, and messages `LAG` or more behind
+/// the newest are dropped; if more than one remains, the data of the highest (seqno, hash) is
+/// taken and every remaining diff — current and lagged — is replayed in (seqno, hash) order.
+pub fn merge(messages: &[impl AsRef<[u8]>]) -> Result<Merged> {
+    let configs: Vec<ReceivedConfig> =
+        messages.iter().filter_map(|m| ReceivedConfig::parse(m.as_ref()).ok()).collect();
+    let max = configs
+        .iter()
+        .map(|c| c.seqno)
+        .max()
+        .ok_or(Error::Bencode("no readable config message"))?;
+    let mut keep = Vec::new();
+    for (i, c) in configs.iter().enumerate() {
+        let included = configs.iter().enumerate().any(|(j, o)| {
+            j != i
+                && (o.lagged.iter().any(|l| (l.seqno, l.hash) == (c.seqno, c.hash))
+                    || (j < i && (o.seqno, o.hash) == (c.seqno, c.hash)))
+        });
+        if !included && c.seqno.saturating_add(LAG) > max {
+            keep.push(c);
+        }
+    }
+    if keep.len() == 1 {
+        return Ok(Merged::Single(keep[0].clone()));
+    }
+    keep.sort_by_key(|c| std::cmp::Reverse((c.seqno, c.hash)));
+    let mut data = keep[0].data.clone();
+    let mut replay: BTreeMap<(i64, [u8; 32]), (&Dict, &Bt)> = BTreeMap::new();
+    for c in &keep {
+        replay.entry((c.seqno, c.hash)).or_insert((&c.data, &c.diff));
+        for l in &c.lagged {
+            replay.entry((l.seqno, l.hash)).or_insert((&c.data, &l.diff));
+        }
+    }
+    let mut lagged = Vec::with_capacity(replay.len());
+    for ((seqno, hash), (source, diff)) in replay {
+        let Bt::Dict(changes) = diff else {
+            return Err(Error::Bencode("a config diff is not a dict"));
+        };
+        apply_diff(&mut data, changes, source)?;
+        lagged.push(Lagged { seqno, hash, diff: diff.clone() });
+    }
+    prune(&mut data);
+    let seqno = max.saturating_add(1);
+    Ok(Merged::Merged(ConfigMessage { seqno, base: data.clone(), data, lagged }))
 }

@@ -19,7 +19,7 @@
 //! | [`registry`] | the signed network registry (the node list and its swarms) |
 //! | [`onion`] | onion hop crypto, layer build and peel, final responses (§6.2–6.4) |
 //! | [`bencode`] | strict, bounded bencode (§9.2) |
-//! | [`config`] | config data, diffs and the outer config message with its hash (§9.2) |
+//! | [`config`] | config data, diffs, the outer config message with its hash, and merging (§9.2–9.3) |
 //! | [`config_crypto`] | config message encryption and `padded_size` (§9.5 steps 3–4) |
 //! | [`blinding`] | community-blinded IDs (§1.3) |
 //! | [`slip39`] | SLIP-39 Shamir shares of the account seed (Trezor-compatible, crypto.md §5) |

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use hush_proto::bencode::Bt;
 use hush_proto::config::{
-    ConfigMessage, Dict, ReceivedConfig, Scalar, Value, dict_bt, dict_from_bt,
+    ConfigMessage, Dict, Merged, ReceivedConfig, Scalar, Value, dict_bt, dict_from_bt, merge,
 };
 
 fn key(k: &str) -> Vec<u8> {
@@ -469,4 +469,212 @@ fn received_messages_parse_and_continue_like_libsession() {
     assert!(ReceivedConfig::parse(b"le").is_err());
     assert!(ReceivedConfig::parse(b"d1:!i1e1:#i1ee").is_err());
     assert!(ReceivedConfig::parse(b"d1:#i-1ee").is_err());
+}
+
+fn updates_124(m: &mut ConfigMessage) {
+    let d = m.data_mut();
+    d.insert(
+        key("dictA"),
+        dict(vec![("hello", int(123)), ("goodbye", set(&[123.into(), 456.into()]))]),
+    );
+    let b = sub(d, "dictB");
+    b.insert(key("changed"), int(1));
+    b.insert(key("added"), int(9999));
+    b.insert(key("nested"), dict(vec![("a", int(1))]));
+    b.remove("removed".as_bytes());
+    b.remove("removed2".as_bytes());
+    d.remove("dictC".as_bytes());
+    let good = sub_set(d, "good");
+    good.insert("Foo".into());
+    good.remove(&Scalar::Int(456));
+    good.insert(123.into());
+    d.insert(key("int1"), int(42));
+    d.remove("string1".as_bytes());
+    d.insert(key("string2"), string("hello"));
+    d.insert(key("string3"), string("omg"));
+    d.remove("great".as_bytes());
+}
+
+const H124: &str = "8b73f316178765b9b3b37168e865c84bb5a78610cbb59b84d0fa4d3b4b3c102b";
+const H125A: &str = "80f229c3667de6d0fa6f96b53118e097fbda82db3ca1aea221a3db91ea9c45fb";
+const H125B: &str = "ab12f0efe9a9ed00db6b17b44ae0ff36b9f49094077fb114f415522f2a0e98de";
+
+#[test]
+fn concurrent_changes_merge_like_libsession_example_3() {
+    let mut m124 = ReceivedConfig::parse(&m123_expected()).unwrap().into_next();
+    updates_124(&mut m124);
+    assert_eq!(hex::encode(m124.hash()), H124);
+    let mut m125a = m124.increment();
+    sub(m125a.data_mut(), "dictB").remove("foo".as_bytes());
+    let mut m125b = m124.increment();
+    m125b.data_mut().insert(key("int1"), int(5));
+    assert_eq!(hex::encode(m125a.hash()), H125A);
+    assert_eq!(hex::encode(m125b.hash()), H125B);
+
+    let merged = merge(&[m125a.serialize(), m125b.serialize()]).unwrap();
+    assert!(matches!(merged, Merged::Merged(_)));
+    assert_eq!(merged.seqno(), 126);
+    let expected_data: Dict = [
+        (
+            key("dictA"),
+            dict(vec![("goodbye", set(&[123.into(), 456.into()])), ("hello", int(123))]),
+        ),
+        (
+            key("dictB"),
+            dict(vec![
+                ("added", int(9999)),
+                ("changed", int(1)),
+                ("nested", dict(vec![("a", int(1))])),
+            ]),
+        ),
+        (key("good"), set(&[99.into(), 123.into(), "Foo".into(), "bar".into()])),
+        (key("int1"), int(5)),
+        (key("int2"), int(2)),
+        (key("string2"), string("hello")),
+        (key("string3"), string("omg")),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(merged.data(), &expected_data);
+    let diff124 = [
+        "d",
+        "5:dictA",
+        "d",
+        "7:goodbye",
+        "l",
+        "l",
+        "i123e",
+        "i456e",
+        "e",
+        "le",
+        "e",
+        "5:hello",
+        "0:",
+        "e",
+        "5:dictB",
+        "d",
+        "5:added",
+        "0:",
+        "7:changed",
+        "0:",
+        "6:nested",
+        "d",
+        "1:a",
+        "0:",
+        "e",
+        "7:removed",
+        "1:-",
+        "8:removed2",
+        "1:-",
+        "e",
+        "5:dictC",
+        "d",
+        "1:x",
+        "d",
+        "1:y",
+        "1:-",
+        "e",
+        "e",
+        "4:good",
+        "l",
+        "l",
+        "i123e",
+        "3:Foo",
+        "e",
+        "l",
+        "i456e",
+        "e",
+        "e",
+        "5:great",
+        "l",
+        "le",
+        "l",
+        "i-42e",
+        "3:omg",
+        "e",
+        "e",
+        "4:int1",
+        "0:",
+        "7:string1",
+        "1:-",
+        "7:string2",
+        "0:",
+        "7:string3",
+        "0:",
+        "e",
+    ]
+    .concat();
+    let data126 = [
+        "1:&",
+        "d",
+        "5:dictA",
+        "d",
+        "7:goodbye",
+        "l",
+        "i123e",
+        "i456e",
+        "e",
+        "5:hello",
+        "i123e",
+        "e",
+        "5:dictB",
+        "d",
+        "5:added",
+        "i9999e",
+        "7:changed",
+        "i1e",
+        "6:nested",
+        "d",
+        "1:a",
+        "i1e",
+        "e",
+        "e",
+        "4:good",
+        "l",
+        "i99e",
+        "i123e",
+        "3:Foo",
+        "3:bar",
+        "e",
+        "4:int1",
+        "i5e",
+        "4:int2",
+        "i2e",
+        "7:string2",
+        "5:hello",
+        "7:string3",
+        "3:omg",
+        "e",
+    ]
+    .concat();
+    let expected126 = [
+        &b"d1:#i126e"[..],
+        data126.as_bytes(),
+        b"1:<l",
+        &lag(122, H122, b"de"),
+        &lag(123, H123, b"d4:int01:-4:int10:4:int20:e"),
+        &lag(124, H124, diff124.as_bytes()),
+        &lag(125, H125A, b"d5:dictBd3:foo1:-ee"),
+        &lag(125, H125B, b"d4:int10:e"),
+        b"e1:=dee",
+    ]
+    .concat();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert_eq!(text(&merged.serialize()), text(&expected126));
+    // Any order, included ancestors and messages too old change nothing.
+    let mut m120b = ConfigMessage::new();
+    m120b.set_seqno(118);
+    let mut m120b = m120b.increment().increment();
+    m120b.data_mut().insert(key("too old"), string("won't see"));
+    for set in [
+        vec![m125b.serialize(), m125a.serialize()],
+        vec![m124.serialize(), m125b.serialize(), m125a.serialize()],
+        vec![m125b.serialize(), m125a.serialize(), m124.serialize()],
+        vec![m125b.serialize(), m120b.serialize(), m125a.serialize()],
+    ] {
+        assert_eq!(text(&merge(&set).unwrap().serialize()), text(&expected126));
+    }
+    // One message that includes the others stands as it is.
+    let single = merge(&[m124.serialize(), m125a.serialize()]).unwrap();
+    assert_eq!(single, Merged::Single(ReceivedConfig::parse(&m125a.serialize()).unwrap()));
 }
