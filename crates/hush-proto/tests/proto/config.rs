@@ -678,3 +678,44 @@ fn concurrent_changes_merge_like_libsession_example_3() {
     let single = merge(&[m124.serialize(), m125a.serialize()]).unwrap();
     assert_eq!(single, Merged::Single(ReceivedConfig::parse(&m125a.serialize()).unwrap()));
 }
+
+#[test]
+fn user_profile_pushes_match_libsession() {
+    use hush_proto::config_wire::{self, Opened};
+    use hush_proto::protos::session::shared_config_message::Kind;
+    use hush_proto::{AccountSeed, Identity};
+    let v = crate::vectors("config_user_profile");
+    let seed =
+        AccountSeed::from_entropy(&hex::decode(v["seed16"].as_str().unwrap()).unwrap()).unwrap();
+    let key_base: [u8; 32] = *seed.ed25519_seed().expose();
+    let me = Identity::from_seed(&seed);
+    // The empty profile at seqno 0: serialized, padded, encrypted and wrapped exactly as
+    // libsession pushes it.
+    let empty = ConfigMessage::new();
+    assert_eq!(hex::encode(empty.hash()), v["empty_hash"].as_str().unwrap());
+    let sealed = config_wire::seal(&empty.serialize(), &key_base, "UserProfile").unwrap();
+    assert_eq!(sealed.len(), 256);
+    let wrapped = config_wire::wrap_user_config(&me, Kind::UserProfile, 0, &sealed).unwrap();
+    assert_eq!(hex::encode(&wrapped), v["empty_push_wrapped"].as_str().unwrap());
+    assert_eq!(config_wire::unwrap_user_config(&me, &wrapped), sealed);
+    assert_eq!(config_wire::unwrap_user_config(&me, &sealed), sealed, "raw stays raw");
+    // libsession's push at seqno 1 (name, picture, Note-to-Self priority) opens to its message.
+    let push1 = hex::decode(v["push1_encrypted"].as_str().unwrap()).unwrap();
+    let Opened::Whole(plain) = config_wire::open(&push1, &key_base, "UserProfile").unwrap() else {
+        panic!("not a whole message")
+    };
+    let received = ReceivedConfig::parse(&plain).unwrap();
+    assert_eq!(received.seqno, 1);
+    assert_eq!(received.data.get("n".as_bytes()), Some(&string("Kallie")));
+    assert_eq!(received.data.get("+".as_bytes()), Some(&int(9)));
+    assert_eq!(received.lagged.len(), 1);
+    assert_eq!(hex::encode(received.lagged[0].hash), v["empty_hash"].as_str().unwrap());
+    // And our own push of the same change gives the same bytes.
+    let mut ours = empty.increment();
+    let d = ours.data_mut();
+    d.insert(key("+"), int(9));
+    d.insert(key("n"), string("Kallie"));
+    d.insert(key("p"), string("http://example.org/omg-pic-123.bmp"));
+    d.insert(key("q"), string("secret78901234567890123456789012"));
+    assert_eq!(config_wire::seal(&ours.serialize(), &key_base, "UserProfile").unwrap(), push1);
+}

@@ -27,6 +27,9 @@ proptest! {
             let _ = hush_proto::config::dict_from_bt(&bt);
         }
         let _ = hush_proto::config::ReceivedConfig::parse(&data);
+        let me = Identity::from_seed(&AccountSeed::from_entropy(&[1; 16]).unwrap());
+        prop_assert_eq!(&hush_proto::config_wire::unwrap_user_config(&me, &data), &data);
+        prop_assert!(hush_proto::config_wire::open(&data, &[7; 32], "Contacts").is_err());
     }
 
     #[test]
