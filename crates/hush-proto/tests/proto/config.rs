@@ -719,3 +719,69 @@ fn user_profile_pushes_match_libsession() {
     d.insert(key("q"), string("secret78901234567890123456789012"));
     assert_eq!(config_wire::seal(&ours.serialize(), &key_base, "UserProfile").unwrap(), push1);
 }
+
+#[test]
+fn user_profile_and_contacts_fields_follow_libsessions_rules() {
+    use hush_proto::config_objects::{
+        ContactInfo, Expiration, Picture, UserProfile, contacts, remove_contact, set_contact,
+    };
+    use hush_proto::{AccountSeed, Identity};
+    // UserProfile: libsession's seqno-1 push data (see the wire test) reads back.
+    let mut data = Dict::new();
+    let profile = UserProfile {
+        name: Some("Kallie".into()),
+        picture: Some(Picture {
+            url: "http://example.org/omg-pic-123.bmp".into(),
+            key: b"secret78901234567890123456789012".to_vec(),
+        }),
+        nts_priority: 9,
+        nts_expiry: 0,
+    };
+    profile.store(&mut data);
+    assert_eq!(
+        dict_bt(&data).encode(),
+        b"d1:+i9e1:n6:Kallie1:p34:http://example.org/omg-pic-123.bmp1:q32:secret78901234567890123456789012e"
+    );
+    assert_eq!(UserProfile::load(&data), profile);
+    // Contacts: name always, flags only when set, the picture only whole, e/E reversed.
+    let joe = *Identity::from_seed(&AccountSeed::from_entropy(&[9; 16]).unwrap()).account_id();
+    let mut c = ContactInfo::new(joe);
+    c.name = "Joe".into();
+    c.nickname = "Joey".into();
+    c.approved = true;
+    c.approved_me = true;
+    c.expiration = Expiration::AfterSend(3600);
+    c.notifications = 3;
+    c.picture = Some(Picture { url: "http://x".into(), key: vec![1; 31] });
+    let mut data = Dict::new();
+    set_contact(&mut data, &c);
+    let encoded = dict_bt(&data).encode();
+    let expected = [
+        &b"d1:cd33:"[..],
+        joe.as_bytes(),
+        b"d1:@i1e1:Ai1e1:Ei3600e1:N4:Joey1:ai1e1:ei1e1:n3:Joeeee",
+    ]
+    .concat();
+    assert_eq!(String::from_utf8_lossy(&encoded), String::from_utf8_lossy(&expected));
+    let back = &contacts(&data)[0];
+    assert_eq!(back.notifications, 1, "mentions-only reads as all");
+    assert_eq!(back.picture, None, "a 31-byte key is no picture");
+    assert_eq!(back.expiration, Expiration::AfterSend(3600));
+    assert_eq!((back.name.as_str(), back.nickname.as_str()), ("Joe", "Joey"));
+    // Cleared fields leave only the name.
+    let mut plain = back.clone();
+    plain.nickname.clear();
+    plain.approved = false;
+    plain.approved_me = false;
+    plain.notifications = 0;
+    plain.expiration = Expiration::None;
+    set_contact(&mut data, &plain);
+    assert!(dict_bt(&data).encode().ends_with(b"d1:n3:Joeeee"));
+    assert!(remove_contact(&mut data, &joe));
+    assert!(contacts(&data).is_empty());
+    // Names are cut at 100 bytes, on a character boundary.
+    let mut long = ContactInfo::new(joe);
+    long.name = "é".repeat(60);
+    set_contact(&mut data, &long);
+    assert_eq!(contacts(&data)[0].name.len(), 100);
+}

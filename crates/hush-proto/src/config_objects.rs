@@ -1,0 +1,260 @@
+//! The user config objects' fields (session-protocol.md §9.4), read from and written to config
+//! [`Dict`]s the way libsession does: UserProfile (namespace 2) and Contacts (namespace 3).
+//!
+//! libsession's rules, kept here: flags are stored as 1 and left out when false; counters and
+//! times only when positive (priority when non-zero); a nickname only when non-empty; a
+//! picture only as a URL and 32-byte key together; a contact's name always (so its dict is
+//! never pruned away). Note that the contacts' disappearing mode counts 1 = after send,
+//! 2 = after read — the reverse of `Content.expirationType`.
+
+use crate::account::AccountId;
+use crate::config::{Dict, Scalar, Value};
+
+/// Longest name kept, in bytes (libsession's `MAX_NAME_LENGTH`; cut at a character boundary).
+pub const MAX_NAME_BYTES: usize = 100;
+
+fn get_int(d: &Dict, k: &str) -> i64 {
+    match d.get(k.as_bytes()) {
+        Some(Value::Scalar(Scalar::Int(i))) => *i,
+        _ => 0,
+    }
+}
+
+fn get_str(d: &Dict, k: &str) -> Option<Vec<u8>> {
+    match d.get(k.as_bytes()) {
+        Some(Value::Scalar(Scalar::Str(s))) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn get_text(d: &Dict, k: &str) -> String {
+    get_str(d, k).map(|s| String::from_utf8_lossy(&s).into_owned()).unwrap_or_default()
+}
+
+fn put(d: &mut Dict, k: &str, v: Option<Value>) {
+    match v {
+        Some(v) => {
+            d.insert(k.as_bytes().to_vec(), v);
+        }
+        None => {
+            d.remove(k.as_bytes());
+        }
+    }
+}
+
+fn int_if(cond: bool, i: i64) -> Option<Value> {
+    cond.then_some(Value::Scalar(Scalar::Int(i)))
+}
+
+fn text(s: &str) -> Value {
+    let mut end = s.len().min(MAX_NAME_BYTES);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Value::Scalar(Scalar::Str(s.as_bytes()[..end].to_vec()))
+}
+
+/// A profile picture: where it is and the key that decrypts it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Picture {
+    /// The download URL.
+    pub url: String,
+    /// The 32-byte key.
+    pub key: Vec<u8>,
+}
+
+fn get_picture(d: &Dict) -> Option<Picture> {
+    let url = get_str(d, "p")?;
+    let key = get_str(d, "q")?;
+    (!url.is_empty() && key.len() == 32)
+        .then(|| Picture { url: String::from_utf8_lossy(&url).into_owned(), key })
+}
+
+fn put_picture(d: &mut Dict, pic: Option<&Picture>) {
+    let valid = pic.filter(|p| !p.url.is_empty() && p.key.len() == 32);
+    put(d, "p", valid.map(|p| Value::Scalar(Scalar::Str(p.url.as_bytes().to_vec()))));
+    put(d, "q", valid.map(|p| Value::Scalar(Scalar::Str(p.key.clone()))));
+}
+
+/// The UserProfile object (namespace 2).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserProfile {
+    /// The display name (`n`).
+    pub name: Option<String>,
+    /// The profile picture (`p`, `q`).
+    pub picture: Option<Picture>,
+    /// Note to Self's priority (`+`; −1 hidden, > 0 pinned).
+    pub nts_priority: i64,
+    /// Note to Self's disappearing timer in seconds (`e`).
+    pub nts_expiry: i64,
+}
+
+impl UserProfile {
+    /// Reads the profile from config data.
+    pub fn load(d: &Dict) -> Self {
+        Self {
+            name: get_str(d, "n").map(|n| String::from_utf8_lossy(&n).into_owned()),
+            picture: get_picture(d),
+            nts_priority: get_int(d, "+"),
+            nts_expiry: get_int(d, "e").max(0),
+        }
+    }
+
+    /// Writes the profile into config data.
+    pub fn store(&self, d: &mut Dict) {
+        put(d, "n", self.name.as_deref().filter(|n| !n.is_empty()).map(text));
+        put_picture(d, self.picture.as_ref());
+        put(d, "+", int_if(self.nts_priority != 0, self.nts_priority));
+        put(d, "e", int_if(self.nts_expiry > 0, self.nts_expiry));
+    }
+}
+
+/// Disappearing messages of a contact, as the Contacts object records them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Expiration {
+    /// Off.
+    #[default]
+    None,
+    /// Deleted this many seconds after sending (`e` = 1).
+    AfterSend(i64),
+    /// Deleted this many seconds after reading (`e` = 2).
+    AfterRead(i64),
+}
+
+/// One contact (Contacts object, namespace 3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactInfo {
+    /// Their Account ID.
+    pub account_id: AccountId,
+    /// Their display name (`n`).
+    pub name: String,
+    /// Our nickname for them (`N`).
+    pub nickname: String,
+    /// Their picture.
+    pub picture: Option<Picture>,
+    /// We accept their messages (`a`).
+    pub approved: bool,
+    /// They accepted ours (`A`).
+    pub approved_me: bool,
+    /// Blocked (`b`).
+    pub blocked: bool,
+    /// Priority (`+`: −1 hidden, > 0 pinned).
+    pub priority: i64,
+    /// Notification mode (`@`: 0 default, 1 all, 2 disabled; 3 is read as 1).
+    pub notifications: i64,
+    /// Muted until (`!`, seconds).
+    pub mute_until: i64,
+    /// Disappearing messages (`e`, `E`).
+    pub expiration: Expiration,
+    /// When the contact was created (`j`, seconds).
+    pub created: i64,
+}
+
+impl ContactInfo {
+    /// A contact with nothing set.
+    pub fn new(account_id: AccountId) -> Self {
+        Self {
+            account_id,
+            name: String::new(),
+            nickname: String::new(),
+            picture: None,
+            approved: false,
+            approved_me: false,
+            blocked: false,
+            priority: 0,
+            notifications: 0,
+            mute_until: 0,
+            expiration: Expiration::None,
+            created: 0,
+        }
+    }
+
+    fn load(account_id: AccountId, d: &Dict) -> Self {
+        let notify = match get_int(d, "@") {
+            3 => 1,
+            n @ 0..=2 => n,
+            _ => 0,
+        };
+        let secs = get_int(d, "E");
+        let expiration = match (get_int(d, "e"), secs) {
+            (_, s) if s <= 0 => Expiration::None,
+            (1, s) => Expiration::AfterSend(s),
+            (2, s) => Expiration::AfterRead(s),
+            _ => Expiration::None,
+        };
+        Self {
+            account_id,
+            name: get_text(d, "n"),
+            nickname: get_text(d, "N"),
+            picture: get_picture(d),
+            approved: get_int(d, "a") != 0,
+            approved_me: get_int(d, "A") != 0,
+            blocked: get_int(d, "b") != 0,
+            priority: get_int(d, "+"),
+            notifications: notify,
+            mute_until: get_int(d, "!"),
+            expiration,
+            created: get_int(d, "j"),
+        }
+    }
+
+    fn store(&self, d: &mut Dict) {
+        d.insert(b"n".to_vec(), text(&self.name));
+        put(d, "N", (!self.nickname.is_empty()).then(|| text(&self.nickname)));
+        put_picture(d, self.picture.as_ref());
+        put(d, "a", int_if(self.approved, 1));
+        put(d, "A", int_if(self.approved_me, 1));
+        put(d, "b", int_if(self.blocked, 1));
+        put(d, "+", int_if(self.priority != 0, self.priority));
+        let notify = if self.notifications == 3 { 1 } else { self.notifications };
+        put(d, "@", int_if(notify > 0, notify));
+        put(d, "!", int_if(self.mute_until > 0, self.mute_until));
+        let (mode, secs) = match self.expiration {
+            Expiration::AfterSend(s) if s > 0 => (1, s),
+            Expiration::AfterRead(s) if s > 0 => (2, s),
+            _ => (0, 0),
+        };
+        put(d, "e", int_if(mode > 0, mode));
+        put(d, "E", int_if(mode > 0, secs));
+        put(d, "j", int_if(self.created > 0, self.created));
+    }
+}
+
+/// The contacts in Contacts config data (`c`, keyed by the 33-byte Account ID).
+pub fn contacts(d: &Dict) -> Vec<ContactInfo> {
+    let Some(Value::Dict(all)) = d.get(b"c".as_slice()) else { return Vec::new() };
+    all.iter()
+        .filter_map(|(k, v)| {
+            let id = AccountId::from_slice(k).ok()?;
+            let Value::Dict(fields) = v else { return None };
+            Some(ContactInfo::load(id, fields))
+        })
+        .collect()
+}
+
+/// Sets (adds or replaces) a contact.
+pub fn set_contact(d: &mut Dict, contact: &ContactInfo) {
+    let all = d.entry(b"c".to_vec()).or_insert_with(|| Value::Dict(Dict::new()));
+    if !matches!(all, Value::Dict(_)) {
+        *all = Value::Dict(Dict::new());
+    }
+    if let Value::Dict(all) = all {
+        let entry = all
+            .entry(contact.account_id.as_bytes().to_vec())
+            .or_insert_with(|| Value::Dict(Dict::new()));
+        if !matches!(entry, Value::Dict(_)) {
+            *entry = Value::Dict(Dict::new());
+        }
+        if let Value::Dict(fields) = entry {
+            contact.store(fields);
+        }
+    }
+}
+
+/// Removes a contact; returns whether there was one.
+pub fn remove_contact(d: &mut Dict, account_id: &AccountId) -> bool {
+    match d.get_mut(b"c".as_slice()) {
+        Some(Value::Dict(all)) => all.remove(account_id.as_bytes().as_slice()).is_some(),
+        _ => false,
+    }
+}
