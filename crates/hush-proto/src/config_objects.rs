@@ -1,5 +1,6 @@
 //! The user config objects' fields (session-protocol.md §9.4), read from and written to config
-//! [`Dict`]s the way libsession does: UserProfile (namespace 2) and Contacts (namespace 3).
+//! [`Dict`]s the way libsession does: UserProfile (namespace 2), Contacts (namespace 3) and
+//! the one-to-one read states of ConvoInfoVolatile (namespace 4).
 //!
 //! libsession's rules, kept here: flags are stored as 1 and left out when false; counters and
 //! times only when positive (priority when non-zero); a nickname only when non-empty; a
@@ -257,4 +258,66 @@ pub fn remove_contact(d: &mut Dict, account_id: &AccountId) -> bool {
         Some(Value::Dict(all)) => all.remove(account_id.as_bytes().as_slice()).is_some(),
         _ => false,
     }
+}
+
+/// ConvoInfoVolatile (namespace 4), one-to-one conversations: read position and unread flag
+/// per conversation (`1`, keyed by the 33-byte Account ID).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadState {
+    /// The other account.
+    pub account_id: AccountId,
+    /// Up to when messages were read (ms; `r`).
+    pub last_read: i64,
+    /// Marked unread by hand (`u`).
+    pub unread: bool,
+}
+
+/// Conversations not read for this long are not added (libsession's `PRUNE_LOW`).
+pub const READ_STATE_PRUNE_LOW_MS: i64 = 30 * 24 * 3600 * 1000;
+/// … and are removed after this long (`PRUNE_HIGH`).
+pub const READ_STATE_PRUNE_HIGH_MS: i64 = 45 * 24 * 3600 * 1000;
+
+/// The one-to-one read states in ConvoInfoVolatile data.
+pub fn read_states(d: &Dict) -> Vec<ReadState> {
+    let Some(Value::Dict(all)) = d.get(b"1".as_slice()) else { return Vec::new() };
+    all.iter()
+        .filter_map(|(k, v)| {
+            let account_id = AccountId::from_slice(k).ok()?;
+            let Value::Dict(f) = v else { return None };
+            Some(ReadState { account_id, last_read: get_int(f, "r"), unread: get_int(f, "u") != 0 })
+        })
+        .collect()
+}
+
+/// Records a conversation's read state as libsession does at `now` (ms): an older read time
+/// than the stored one is kept as given (a deliberate reset), a newer one only if within
+/// [`READ_STATE_PRUNE_LOW_MS`]; then conversations older than [`READ_STATE_PRUNE_HIGH_MS`] go.
+pub fn set_read_state(d: &mut Dict, state: &ReadState, now: i64) {
+    let all = d.entry(b"1".to_vec()).or_insert_with(|| Value::Dict(Dict::new()));
+    if !matches!(all, Value::Dict(_)) {
+        *all = Value::Dict(Dict::new());
+    }
+    let Value::Dict(all) = all else { return };
+    let entry =
+        all.entry(state.account_id.as_bytes().to_vec()).or_insert_with(|| Value::Dict(Dict::new()));
+    if !matches!(entry, Value::Dict(_)) {
+        *entry = Value::Dict(Dict::new());
+    }
+    if let Value::Dict(f) = entry {
+        let current = match f.get(b"r".as_slice()) {
+            Some(Value::Scalar(Scalar::Int(r))) => Some(*r),
+            _ => None,
+        };
+        if current.is_some_and(|r| state.last_read < r)
+            || state.last_read > now.saturating_sub(READ_STATE_PRUNE_LOW_MS)
+        {
+            f.insert(b"r".to_vec(), Value::Scalar(Scalar::Int(state.last_read)));
+        }
+        put(f, "u", int_if(state.unread, 1));
+    }
+    let cutoff = now.saturating_sub(READ_STATE_PRUNE_HIGH_MS);
+    all.retain(|_, v| match v {
+        Value::Dict(f) => get_int(f, "r") >= cutoff,
+        _ => false,
+    });
 }

@@ -785,3 +785,49 @@ fn user_profile_and_contacts_fields_follow_libsessions_rules() {
     set_contact(&mut data, &long);
     assert_eq!(contacts(&data)[0].name.len(), 100);
 }
+
+#[test]
+fn read_states_follow_libsessions_pruning() {
+    use hush_proto::config_objects::{
+        READ_STATE_PRUNE_HIGH_MS, ReadState, read_states, set_read_state,
+    };
+    use hush_proto::{AccountSeed, Identity};
+    let id =
+        |n: u8| *Identity::from_seed(&AccountSeed::from_entropy(&[n; 16]).unwrap()).account_id();
+    let now = 2_000_000_000_000;
+    let mut data = Dict::new();
+    set_read_state(
+        &mut data,
+        &ReadState { account_id: id(1), last_read: now - 1000, unread: true },
+        now,
+    );
+    let encoded = dict_bt(&data).encode();
+    let expected =
+        [&b"d1:1d33:"[..], id(1).as_bytes(), format!("d1:ri{}e1:ui1eeee", now - 1000).as_bytes()]
+            .concat();
+    assert_eq!(encoded, expected);
+    // Reading further moves it; an older time is taken as a deliberate reset.
+    set_read_state(&mut data, &ReadState { account_id: id(1), last_read: now, unread: false }, now);
+    assert_eq!(
+        read_states(&data)[0],
+        ReadState { account_id: id(1), last_read: now, unread: false }
+    );
+    set_read_state(
+        &mut data,
+        &ReadState { account_id: id(1), last_read: now - 5, unread: false },
+        now,
+    );
+    assert_eq!(read_states(&data)[0].last_read, now - 5);
+    // A conversation read 40 days ago is not added; the other stays; 46 days later both go.
+    let old = now - 40 * 24 * 3600 * 1000;
+    set_read_state(&mut data, &ReadState { account_id: id(2), last_read: old, unread: false }, now);
+    assert_eq!(read_states(&data).len(), 1);
+    let later = now + READ_STATE_PRUNE_HIGH_MS + 1;
+    set_read_state(
+        &mut data,
+        &ReadState { account_id: id(3), last_read: later, unread: false },
+        later,
+    );
+    let left: Vec<_> = read_states(&data).into_iter().map(|s| s.account_id).collect();
+    assert_eq!(left, [id(3)]);
+}
