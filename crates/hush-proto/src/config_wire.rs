@@ -1,7 +1,8 @@
 //! Config messages on the wire (session-protocol.md §9.5): prefix padding and encryption of a
 //! serialized config message, the protobuf wrapping user configs get for older clients, and
-//! the way back — unwrap if wrapped, decrypt, strip the padding, and tell whole messages from
-//! parts of a multipart one and from compressed ones.
+//! the way back — unwrap if wrapped, decrypt, strip the padding, decompress (zstd, as
+//! libsession compresses whenever that is smaller), and tell whole messages from parts of a
+//! multipart one. hush pushes uncompressed, which libsession reads as well.
 
 use prost::Message;
 use zeroize::Zeroizing;
@@ -27,12 +28,32 @@ pub fn seal(serialized: &[u8], key_base: &[u8; 32], domain: &str) -> Result<Vec<
 /// What a decrypted config message holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Opened {
-    /// A whole config message (bencoded, starting with `d`).
+    /// A whole config message (bencoded, starting with `d`), decompressed if it came
+    /// zstd-compressed (`z` prefix).
     Whole(Zeroizing<Vec<u8>>),
-    /// A zstd-compressed config message (`z` prefix).
-    Compressed(Zeroizing<Vec<u8>>),
-    /// One part of a multipart config message (`m` prefix), still encoded.
+    /// One part of a multipart config message (`m` prefix), still encoded. libsession does
+    /// not read these yet either; they are skipped.
     Part(Zeroizing<Vec<u8>>),
+}
+
+/// Largest decompressed config message accepted (far above any real one; a bound against
+/// decompression bombs).
+pub const MAX_DECOMPRESSED: usize = 8 << 20;
+
+/// Decompresses a zstd frame of at most [`MAX_DECOMPRESSED`] bytes.
+fn decompress(frame: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let decoder = ruzstd::decoding::StreamingDecoder::new(frame)
+        .map_err(|_| Error::Bencode("a compressed config message is not a zstd frame"))?;
+    let mut out = Zeroizing::new(Vec::new());
+    decoder
+        .take(MAX_DECOMPRESSED as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|_| Error::Bencode("a compressed config message is damaged"))?;
+    if out.len() > MAX_DECOMPRESSED {
+        return Err(Error::Bencode("a compressed config message is too large"));
+    }
+    Ok(out)
 }
 
 /// Decrypts a config message and strips its padding.
@@ -42,7 +63,13 @@ pub fn open(ciphertext: &[u8], key_base: &[u8; 32], domain: &str) -> Result<Open
     let body = Zeroizing::new(plain[start..].to_vec());
     match body.first() {
         Some(b'd') => Ok(Opened::Whole(body)),
-        Some(b'z') => Ok(Opened::Compressed(Zeroizing::new(body[1..].to_vec()))),
+        Some(b'z') => {
+            let whole = decompress(&body[1..])?;
+            if whole.first() != Some(&b'd') {
+                return Err(Error::Bencode("a compressed config message holds no config"));
+            }
+            Ok(Opened::Whole(whole))
+        }
         Some(b'm') => Ok(Opened::Part(Zeroizing::new(body[1..].to_vec()))),
         _ => Err(Error::Bencode("a decrypted config message of an unknown kind")),
     }

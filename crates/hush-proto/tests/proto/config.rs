@@ -831,3 +831,44 @@ fn read_states_follow_libsessions_pruning() {
     let left: Vec<_> = read_states(&data).into_iter().map(|s| s.account_id).collect();
     assert_eq!(left, [id(3)]);
 }
+
+#[test]
+fn compressed_config_messages_open() {
+    use hush_proto::config_wire::{self, Opened};
+    let mut m = ConfigMessage::new();
+    m.set_seqno(3);
+    for i in 0..200 {
+        m.data_mut()
+            .insert(format!("key number {i:03}").into_bytes(), string("a value that repeats"));
+    }
+    let plain = m.serialize();
+    // A 'z'-prefixed zstd frame, as libsession pushes whenever it is smaller.
+    let frame = ruzstd::encoding::compress_to_vec(
+        plain.as_slice(),
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    assert!(frame.len() < plain.len() / 4);
+    let key = [5u8; 32];
+    let compressed = [b"z".as_slice(), &frame].concat();
+    let sealed = config_wire::seal(&compressed, &key, "Contacts").unwrap();
+    let Opened::Whole(opened) = config_wire::open(&sealed, &key, "Contacts").unwrap() else {
+        panic!("not whole")
+    };
+    assert_eq!(*opened, plain);
+    assert_eq!(ReceivedConfig::parse(&opened).unwrap().data, *m.data());
+    // Junk after 'z', or a frame that is not a config, is refused.
+    for bad in [
+        b"zjunk".to_vec(),
+        [
+            b"z".as_slice(),
+            &ruzstd::encoding::compress_to_vec(
+                &b"hello"[..],
+                ruzstd::encoding::CompressionLevel::Fastest,
+            ),
+        ]
+        .concat(),
+    ] {
+        let sealed = config_wire::seal(&bad, &key, "Contacts").unwrap();
+        assert!(config_wire::open(&sealed, &key, "Contacts").is_err());
+    }
+}

@@ -33,6 +33,15 @@ proptest! {
     }
 
     #[test]
+    fn compressed_config_junk(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+        // Whatever follows the 'z' of a (validly encrypted) config, opening never panics.
+        let sealed =
+            hush_proto::config_wire::seal(&[b"z".as_slice(), &data].concat(), &[3; 32], "Contacts")
+                .unwrap();
+        let _ = hush_proto::config_wire::open(&sealed, &[3; 32], "Contacts");
+    }
+
+    #[test]
     fn bencode_of_structured_junk(
         parts in proptest::collection::vec(
             prop_oneof![Just(b"d".to_vec()), Just(b"l".to_vec()), Just(b"e".to_vec()),
