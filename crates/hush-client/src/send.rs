@@ -377,7 +377,6 @@ pub(crate) fn unsend(inner: &Inner, message: &Message) -> Result<()> {
         return Err(Error::InvalidInput("only messages you sent can be unsent".to_owned()));
     }
     let to: AccountId = message.conversation.parse()?;
-    let now = inner.now();
     // Requests not yet made are dropped; the recipient is asked to delete it anyway (a
     // store may be in flight).
     inner.db.outbox_cancel(message.id)?;
@@ -395,22 +394,7 @@ pub(crate) fn unsend(inner: &Inner, message: &Message) -> Result<()> {
     } else {
         inner.db.sync_hash(message.id)?.into_iter().collect()
     };
-    if !own.is_empty() {
-        let data = json!({ "messages": own }).to_string();
-        inner.db.enqueue(
-            &NewOutbox {
-                message_id: None,
-                action: "delete",
-                destination: &inner.me,
-                namespace: 0,
-                data: data.as_bytes(),
-                ttl_ms: 0,
-                timestamp: now,
-                give_up_at: now + GIVE_UP_AFTER_MS,
-            },
-            now,
-        )?;
-    }
+    delete_own(inner, own)?;
     inner.db.delete_message(message.id)?;
     inner.outbox_wake.notify_one();
     inner.emit(Event::Deleted {
@@ -421,7 +405,7 @@ pub(crate) fn unsend(inner: &Inner, message: &Message) -> Result<()> {
     Ok(())
 }
 
-/// Queues the deletion of copies in our own swarm (after a received unsend).
+/// Queues the deletion of copies in our own swarm (after an unsend, ours or received).
 pub(crate) fn delete_own(inner: &Inner, hashes: Vec<String>) -> Result<()> {
     if hashes.is_empty() {
         return Ok(());

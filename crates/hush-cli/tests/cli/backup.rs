@@ -178,6 +178,32 @@ fn shamir() -> Option<PathBuf> {
     None
 }
 
+/// The 20-word shares `shamir create` printed.
+fn trezor_shares(out: &std::process::Output) -> Vec<String> {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.split(' ').count() == 20)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Runs `shamir recover ARGS` with `input` on stdin; returns what it printed.
+fn trezor_recover(shamir: &Path, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(shamir)
+        .arg("recover")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
 #[test]
 fn shares_interoperate_with_trezors_shamir_tool_both_ways() {
     let Some(shamir) = shamir() else { return };
@@ -196,14 +222,7 @@ fn shares_interoperate_with_trezors_shamir_tool_both_ways() {
         if let Some(p) = passphrase {
             create.args(["-p", p]);
         }
-        let out = create.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let made: Vec<String> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .filter(|l| l.split(' ').count() == 20)
-            .map(str::to_owned)
-            .collect();
+        let made = trezor_shares(&create.output().unwrap());
         assert_eq!(made.len(), 3);
         let profile = format!("from-trezor{flag}{}", passphrase.is_some());
         let mut args = vec!["--json", "backup", "recover"];
@@ -223,40 +242,25 @@ fn shares_interoperate_with_trezors_shamir_tool_both_ways() {
             args.extend(["--passphrase-file", pf]);
         }
         let shares = shares_of(&as_profile(d, "alice", &args, ""));
-        let mut recover = Command::new(&shamir);
-        recover.arg("recover");
         let mut input = format!("{}\n{}\n", shares[1], shares[2]);
+        let mut recover_args = Vec::new();
         if let Some(p) = passphrase {
-            recover.arg("-p");
+            recover_args.push("-p");
             input.push_str(&format!("{p}\n{p}\n"));
         }
-        let mut child = recover
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = trezor_recover(&shamir, &recover_args, &input);
         assert!(
             text.contains(&format!("Your master secret is: {seed}")),
-            "{flag} {passphrase:?}: {text} {}",
-            String::from_utf8_lossy(&out.stderr)
+            "{flag} {passphrase:?}: {text}"
         );
     }
     // Groups, both ways: Trezor's 2-of-{1/1, 2/3} → hush, and hush's → Trezor.
-    let out = Command::new(&shamir)
-        .args(["create", "custom", "-t", "2", "-g", "1", "1", "-g", "2", "3", "-S", &seed])
-        .output()
-        .unwrap();
-    let made: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| l.split(' ').count() == 20)
-        .map(str::to_owned)
-        .collect();
+    let made = trezor_shares(
+        &Command::new(&shamir)
+            .args(["create", "custom", "-t", "2", "-g", "1", "1", "-g", "2", "3", "-S", &seed])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(made.len(), 4);
     let restored = as_profile(
         d,
@@ -283,17 +287,7 @@ fn shares_interoperate_with_trezors_shamir_tool_both_ways() {
     );
     let groups: Vec<Vec<String>> =
         serde_json::from_value(json(&grouped)["shares"].clone()).unwrap();
-    let mut child = Command::new(&shamir)
-        .arg("recover")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
     let input = format!("{}\n{}\n{}\n", groups[1][2], groups[0][0], groups[1][1]);
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = trezor_recover(&shamir, &[], &input);
     assert!(text.contains(&format!("Your master secret is: {seed}")), "groups: {text}");
 }
