@@ -236,6 +236,7 @@ impl Db {
     /// Opens (or creates) the database at `path` with `key`, and migrates it. A wrong key is
     /// reported as such, not as a damaged file.
     pub fn open(path: &Path, key: &Secret<32>) -> Result<Self> {
+        initialise_sqlcipher_once();
         let mut conn = Connection::open(path)?;
         // SQLCipher would print its own errors (a wrong key, say) on stderr; we report them.
         let _ = conn.pragma_update(None, "cipher_log_level", "NONE");
@@ -950,6 +951,21 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Finishes SQLCipher's process-wide set-up on one thread before any database is keyed.
+///
+/// SQLite marks itself initialised before it runs SQLCipher's own set-up
+/// (`SQLITE_EXTRA_INIT`), so a second thread that opens a database in that window finds
+/// SQLCipher "not initialized" and `PRAGMA key` fails (seen about once in 150 runs of
+/// parallel tests). Opening one throw-away in-memory connection under a `Once` runs the
+/// whole initialisation to the end while every other opener waits.
+fn initialise_sqlcipher_once() {
+    static READY: std::sync::Once = std::sync::Once::new();
+    READY.call_once(|| {
+        // An error here resurfaces, with its cause, at the real open that follows.
+        let _ = Connection::open_in_memory();
+    });
 }
 
 #[cfg(test)]
