@@ -150,7 +150,10 @@ pub async fn handle(
         return ("unknown", Reply::text(400, format!("no method {shown}")));
     };
     let reply = match request::parse(name, params, false) {
-        Ok(Request::Batch { sequential, requests }) => batch(ctx, sequential, requests).await,
+        Ok(Request::Batch { requests, wait_ms: Some(wait), .. }) if wait > 0 => {
+            long_poll_batch(ctx, requests, wait, slot).await
+        }
+        Ok(Request::Batch { sequential, requests, .. }) => batch(ctx, sequential, requests).await,
         Ok(Request::Retrieve(r)) if r.wait_ms.is_some_and(|w| w > 0) => {
             long_poll(ctx, r, slot).await
         }
@@ -189,6 +192,57 @@ async fn long_poll(
         return first;
     }
     execute(ctx, Request::Retrieve(r), &mut { MAX_RETRIEVE_BYTES }).await
+}
+
+/// The long poll of a batch of `retrieve`s (hush extension): when none of them finds
+/// anything, waits until a message arrives in any of their mailboxes (or `wait_ms` pass) and
+/// answers the batch again. One held request covers every namespace a client reads.
+async fn long_poll_batch(
+    ctx: &Ctx,
+    requests: Vec<(&'static str, Request)>,
+    wait_ms: u64,
+    slot: Option<tokio::sync::SemaphorePermit<'_>>,
+) -> Reply {
+    let retrieves: Vec<RetrieveReq> = requests
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Request::Retrieve(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    let watches: Option<Vec<_>> = retrieves
+        .iter()
+        .map(|r| ctx.store.watch(r.account, r.namespace.unwrap_or_default().0))
+        .collect();
+    let Some(watches) = watches else {
+        // Too many waiting already: answer at once.
+        return batch(ctx, false, requests).await;
+    };
+    // Registered before looking, so a message stored in between still wakes us.
+    let mut arrived: Vec<_> = watches.iter().map(|w| Box::pin(w.notified())).collect();
+    for n in &mut arrived {
+        n.as_mut().enable();
+    }
+    let first = batch(ctx, false, requests).await;
+    let nothing_new = matches!(&first.body, Body::Json(v) if v["results"].as_array().is_some_and(|results| {
+        results.iter().all(|r| r["code"] == 200 && r["body"]["messages"].as_array().is_some_and(Vec::is_empty))
+    }));
+    if !nothing_new {
+        return first;
+    }
+    drop(slot);
+    let any = std::future::poll_fn(|cx| {
+        if arrived.iter_mut().any(|n| n.as_mut().poll(cx).is_ready()) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    });
+    if tokio::time::timeout(Duration::from_millis(wait_ms), any).await.is_err() {
+        return first;
+    }
+    let again = retrieves.into_iter().map(|r| ("retrieve", Request::Retrieve(r))).collect();
+    batch(ctx, false, again).await
 }
 
 async fn batch(ctx: &Ctx, sequential: bool, requests: Vec<(&'static str, Request)>) -> Reply {

@@ -126,6 +126,9 @@ pub(crate) enum Request {
     Batch {
         sequential: bool,
         requests: Vec<(&'static str, Self)>,
+        /// hush extension: a batch of nothing but `retrieve`s may wait (ms) for a message
+        /// in any of their mailboxes, like a single `retrieve` with `wait`.
+        wait_ms: Option<u64>,
     },
 }
 
@@ -402,5 +405,10 @@ fn batch(
         }
         requests.push((name, parse(name, sub, true)?));
     }
-    Ok(Request::Batch { sequential, requests })
+    let all_retrieves = requests.iter().all(|(_, r)| matches!(r, Request::Retrieve(_)));
+    let wait_ms = match Params(params).u64_lenient("wait").map_err(ParseError)? {
+        Some(w) if !sequential && all_retrieves => Some(w.min(MAX_WAIT_MS)),
+        _ => None,
+    };
+    Ok(Request::Batch { sequential, requests, wait_ms })
 }

@@ -672,3 +672,48 @@ async fn retrieve_with_wait_is_a_long_poll_woken_by_a_store() {
             .expect("a batch does not wait");
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_retrieves_with_wait_is_one_long_poll_over_every_namespace() {
+    let node = std::sync::Arc::new(TestNode::start().await);
+    let alice = Account::new(1);
+    let batch = |node: &TestNode| {
+        let sub = |ns: i16| {
+            let params = with(alice.auth("retrieve", ns, node.now()), json!({"namespace": ns}));
+            json!({"method": "retrieve", "params": params})
+        };
+        json!({"requests": [sub(0), sub(2), sub(5)], "wait": 20_000})
+    };
+    let waiting = {
+        let node = node.clone();
+        let body = batch(&node);
+        tokio::spawn(async move { node.rpc("batch", body).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    if waiting.is_finished() {
+        panic!("the batch answered before anything arrived: {:?}", waiting.await.unwrap());
+    }
+    // A config message in namespace 2 wakes it.
+    let store = with(
+        alice.auth("store", 2, node.now()),
+        json!({"namespace": 2, "ttl": 30 * DAY, "data": b64(b"config")}),
+    );
+    let (status, body) = node.rpc("store", store).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = waiting.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert!(results[0]["body"]["messages"].as_array().unwrap().is_empty());
+    assert_eq!(results[1]["body"]["messages"].as_array().unwrap().len(), 1);
+
+    // A batch with anything but retrieves does not wait.
+    let mut mixed = batch(&node);
+    mixed["requests"][2] = json!({"method": "info", "params": {}});
+    mixed["requests"].as_array_mut().unwrap().remove(1);
+    let (status, _) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), node.rpc("batch", mixed))
+            .await
+            .expect("a mixed batch does not wait");
+    assert_eq!(status, 200);
+}
