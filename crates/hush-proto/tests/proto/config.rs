@@ -872,3 +872,64 @@ fn compressed_config_messages_open() {
         assert!(config_wire::open(&sealed, &key, "Contacts").is_err());
     }
 }
+
+#[test]
+fn large_configs_are_compressed_or_split_into_parts_and_come_back_whole() {
+    use hush_proto::config_objects::{ContactInfo, contacts, set_contact};
+    use hush_proto::config_wire::{self, MAX_STORED, Opened, Part};
+    let key = [9u8; 32];
+    // Repetitive data: one compressed message.
+    let mut small = ConfigMessage::new();
+    for i in 0..500 {
+        small.data_mut().insert(format!("k{i:04}").into_bytes(), string("same value each time"));
+    }
+    let sealed = config_wire::seal_config(&small.serialize(), &key, "Contacts").unwrap();
+    assert_eq!(sealed.len(), 1);
+    assert!(sealed[0].len() < small.serialize().len() / 2, "compressed");
+    let Opened::Whole(back) = config_wire::open(&sealed[0], &key, "Contacts").unwrap() else {
+        panic!("not whole")
+    };
+    assert_eq!(*back, small.serialize());
+
+    // 3,000 contacts with random IDs and names do not compress below one message: parts.
+    let mut big = ConfigMessage::new();
+    let mut rng = 0x1234_5678_9abc_def0u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for _ in 0..3000 {
+        let mut id = [5u8; 33];
+        for b in &mut id[1..] {
+            *b = next().to_le_bytes()[0];
+        }
+        let mut c = ContactInfo::new(hush_proto::AccountId::from_slice(&id).unwrap());
+        c.name = format!("{:016x}", next());
+        c.approved = true;
+        set_contact(big.data_mut(), &c);
+    }
+    let serialized = big.serialize();
+    let parts = config_wire::seal_config(&serialized, &key, "Contacts").unwrap();
+    assert!(parts.len() >= 2, "{} bytes in {} message(s)", serialized.len(), parts.len());
+    assert!(parts.iter().all(|p| p.len() <= MAX_STORED));
+    let mut opened: Vec<Part> = parts
+        .iter()
+        .map(|p| match config_wire::open(p, &key, "Contacts").unwrap() {
+            Opened::Part(part) => part,
+            Opened::Whole(_) => panic!("a part opened as a whole message"),
+        })
+        .collect();
+    opened.reverse();
+    let hash = opened[0].hash;
+    // Missing a part: not yet.
+    assert_eq!(config_wire::reassemble(&hash, &opened[1..]).unwrap(), None);
+    let whole = config_wire::reassemble(&hash, &opened).unwrap().expect("complete");
+    assert_eq!(*whole, serialized);
+    assert_eq!(contacts(&ReceivedConfig::parse(&whole).unwrap().data).len(), 3000);
+    // A damaged part is caught by the hash.
+    let mut damaged = opened.clone();
+    damaged[0].chunk[10] ^= 1;
+    assert!(config_wire::reassemble(&hash, &damaged).is_err());
+}
