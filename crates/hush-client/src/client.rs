@@ -23,7 +23,7 @@ use crate::db::{ContactChange, Db, Disappearing, Message, MessageStatus};
 use crate::events::Event;
 use crate::net::{Net, NetConfig};
 use crate::profile::{Profile, ProfileName};
-use crate::{Contact, Conversation, Error, Result, outbox, receive, send};
+use crate::{Contact, Conversation, Error, Result, outbox, receive, send, sync};
 
 /// How long a poll waits at a node for a new message (the node holds the request open).
 /// Below the relay timeout of every hop (25 s on real nodes, 10 s on test networks).
@@ -70,8 +70,42 @@ pub struct Stats {
     pub received: u64,
     /// Copies of messages already handled.
     pub duplicates: u64,
+    /// Config messages from our swarm handled (from other devices, or earlier pushes).
+    pub configs: u64,
     /// Messages dropped, by reason (`undecryptable`, `blocked`, `invalid`, `expired`, …).
     pub dropped: BTreeMap<String, u64>,
+}
+
+/// How a [`Client::restore`] is going.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum RestoreProgress {
+    /// Finding the network and building paths.
+    Connecting,
+    /// Fetching from the swarm.
+    Fetching {
+        /// Rounds of fetching so far.
+        rounds: u32,
+        /// Config messages handled.
+        configs: u64,
+        /// Messages handled.
+        messages: u64,
+    },
+    /// Finished.
+    Done(RestoreSummary),
+}
+
+/// What the account holds after a restore.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RestoreSummary {
+    /// The display name (from the profile config).
+    pub display_name: Option<String>,
+    /// Contacts.
+    pub contacts: usize,
+    /// Conversations, message requests included.
+    pub conversations: usize,
+    /// Messages.
+    pub messages: usize,
 }
 
 /// A hush client on one profile. Cheap to clone (all clones share the same state).
@@ -86,7 +120,12 @@ pub(crate) struct Inner {
     pub(crate) identity: Identity,
     /// Our Account ID as text.
     pub(crate) me: String,
-    pub(crate) display_name: Option<String>,
+    display_name: Mutex<Option<String>>,
+    profile: Profile,
+    /// The key of our config messages (the account's Ed25519 seed).
+    pub(crate) config_key: hush_sodium::Secret<32>,
+    /// Held while a config message is built or merged (one change at a time).
+    pub(crate) config_lock: Mutex<()>,
     pub(crate) db: Db,
     net_config: NetConfig,
     net: OnceLock<Net>,
@@ -116,6 +155,19 @@ impl Inner {
         }
         let _ = self.net.set(net);
         self.net.get().ok_or(Error::Closed)
+    }
+
+    /// The display name we send with our messages.
+    pub(crate) fn display_name(&self) -> Option<String> {
+        self.display_name.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Changes the display name here and in the profile file (not synced: see
+    /// [`Client::set_display_name`]).
+    pub(crate) fn store_display_name(&self, name: Option<String>) -> Result<()> {
+        self.profile.set_display_name(name.clone())?;
+        *self.display_name.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = name;
+        Ok(())
     }
 
     /// Network time (local time until a node has told us better), ms.
@@ -207,7 +259,10 @@ impl Client {
         let inner = Inner {
             me,
             identity: account.identity,
-            display_name: account.display_name,
+            display_name: Mutex::new(account.display_name),
+            profile,
+            config_key: account.seed.ed25519_seed().clone(),
+            config_lock: Mutex::new(()),
             db,
             net_config: config.net,
             net: OnceLock::new(),
@@ -232,8 +287,15 @@ impl Client {
     }
 
     /// The display name this account sends with its messages.
-    pub fn display_name(&self) -> Option<&str> {
-        self.inner.display_name.as_deref()
+    pub fn display_name(&self) -> Option<String> {
+        self.inner.display_name()
+    }
+
+    /// Changes the display name, on this device and (through config sync) on the others.
+    pub fn set_display_name(&self, name: Option<&str>) -> Result<()> {
+        let name = name.map(crate::profile::validate_display_name).transpose()?;
+        self.inner.store_display_name(name)?;
+        sync::changed(&self.inner, sync::USER_PROFILE)
     }
 
     /// The local database (read access for UIs).
@@ -418,7 +480,7 @@ impl Client {
     pub async fn receive_now(&self) -> Result<Vec<Message>> {
         self.connect().await?;
         let mut events = self.subscribe();
-        receive::poll_until_empty(&self.inner).await?;
+        receive::poll_until_empty(&self.inner, || {}).await?;
         self.inner.save_registry();
         let mut out = Vec::new();
         while let Ok(event) = events.try_recv() {
@@ -427,6 +489,42 @@ impl Client {
             }
         }
         Ok(out)
+    }
+
+    /// Brings back what the swarm keeps of this account — on a device just restored from
+    /// the recovery password, or to catch up: config messages first (display name,
+    /// contacts, read positions, settings), then the last 14 days of messages. `progress`
+    /// is called after each round of fetching.
+    pub async fn restore(
+        &self,
+        mut progress: impl FnMut(&RestoreProgress),
+    ) -> Result<RestoreSummary> {
+        progress(&RestoreProgress::Connecting);
+        self.connect().await?;
+        let started = self.stats();
+        let mut rounds = 0u32;
+        receive::poll_until_empty(&self.inner, || {
+            rounds += 1;
+            let now = self.stats();
+            progress(&RestoreProgress::Fetching {
+                rounds,
+                configs: now.configs - started.configs,
+                messages: now.received - started.received,
+            });
+        })
+        .await?;
+        self.inner.save_registry();
+        sync::bump_expiry_if_due(&self.inner)?;
+        let conversations =
+            self.inner.db.conversations(false)?.len() + self.inner.db.conversations(true)?.len();
+        let summary = RestoreSummary {
+            display_name: self.display_name(),
+            contacts: self.inner.db.contacts()?.len(),
+            conversations,
+            messages: self.inner.db.message_count()?,
+        };
+        progress(&RestoreProgress::Done(summary.clone()));
+        Ok(summary)
     }
 
     /// Conversations (message requests if `requests`), most recent first.
@@ -472,6 +570,7 @@ impl Client {
         standard_account(id)?;
         let key = id.to_string();
         self.inner.db.update_contact(&key, change, self.now())?;
+        sync::changed(&self.inner, sync::CONTACTS)?;
         let contact = self
             .inner
             .db
@@ -496,7 +595,7 @@ impl Client {
             return Err(Error::NotFound(format!("{} is not a contact", Redacted(id))));
         }
         self.inner.db.set_request(&key, true)?;
-        Ok(())
+        sync::changed(&self.inner, sync::CONTACTS)
     }
 
     /// Sets (or clears, with `None`) the nickname of a contact.
@@ -516,7 +615,10 @@ impl Client {
     pub fn decline_request(&self, id: &AccountId) -> Result<()> {
         let key = id.to_string();
         match self.inner.db.conversation(&key)? {
-            Some(c) if c.is_request => self.inner.db.delete_conversation(&key),
+            Some(c) if c.is_request => {
+                self.inner.db.delete_conversation(&key)?;
+                sync::changed(&self.inner, sync::CONVO_INFO)
+            }
             _ => Err(Error::NotFound(format!("no message request from {}", Redacted(id)))),
         }
     }
@@ -527,6 +629,7 @@ impl Client {
         let key = id.to_string();
         if self.inner.db.conversation(&key)?.is_some_and(|c| c.is_request) {
             self.inner.db.delete_conversation(&key)?;
+            sync::changed(&self.inner, sync::CONVO_INFO)?;
         }
         Ok(contact)
     }

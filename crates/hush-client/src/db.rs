@@ -4,6 +4,7 @@
 //! One connection behind a mutex; every call is short (no lock is held across an `.await`).
 //! Types here are what UIs see: [`Conversation`], [`Contact`], [`Message`].
 
+mod config;
 mod schema;
 
 use std::path::Path;
@@ -14,6 +15,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::{Error, Result};
+
+pub(crate) use self::config::{ConfigState, ReadPosition, SyncedContact};
 
 /// Disappearing-messages setting of a conversation (and of a message).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -509,6 +512,11 @@ impl Db {
         })
     }
 
+    /// How many messages there are.
+    pub fn message_count(&self) -> Result<usize> {
+        self.with(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)))
+    }
+
     /// Messages after local ID `after` that came from the network (incoming, or outgoing
     /// from another device), oldest first.
     pub fn arrived_since(&self, after: i64, limit: usize) -> Result<Vec<Message>> {
@@ -592,7 +600,12 @@ impl Db {
                  WHERE conversation = ?1 AND outgoing = 0 AND status = 'received'",
                 params![conversation, now],
             )?;
-            tx.execute("UPDATE conversations SET unread = 0 WHERE id = ?1", [conversation])?;
+            let newest = read.iter().map(|m| m.sent_at).max().unwrap_or(0);
+            tx.execute(
+                "UPDATE conversations SET unread = 0, marked_unread = 0,
+                     last_read = max(last_read, ?2) WHERE id = ?1",
+                params![conversation, newest],
+            )?;
             tx.commit()?;
             Ok(read)
         })
@@ -860,6 +873,22 @@ pub(crate) struct QueuedCopy<'a> {
 
 fn insert_message_in(tx: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Option<i64>> {
     let (mode, secs) = m.disappearing.to_parts();
+    // Read already (on another device) if it is not newer than the conversation's position.
+    let last_read: u64 = tx
+        .query_row("SELECT last_read FROM conversations WHERE id = ?1", [m.conversation], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or(0);
+    let read_elsewhere =
+        !m.outgoing && m.status == MessageStatus::Received && m.sent_at <= last_read;
+    let status = if read_elsewhere { MessageStatus::Read } else { m.status };
+    let expires_at = match m.disappearing {
+        Disappearing::AfterRead(s) if read_elsewhere => {
+            Some(m.received_at.saturating_add(u64::from(s) * 1000))
+        }
+        _ => m.expires_at,
+    };
     let inserted = tx.execute(
         "INSERT INTO messages (conversation, outgoing, author, body, sent_at, received_at,
              status, hash, expire_mode, expire_secs, expires_at, synced)
@@ -872,11 +901,11 @@ fn insert_message_in(tx: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Op
             m.body,
             m.sent_at,
             m.received_at,
-            m.status.as_str(),
+            status.as_str(),
             m.hash,
             mode,
             secs,
-            m.expires_at,
+            expires_at,
             m.synced
         ],
     )?;
@@ -887,7 +916,7 @@ fn insert_message_in(tx: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Op
     tx.execute(
         "UPDATE conversations SET last_activity = max(last_activity, ?2),
              unread = unread + ?3 WHERE id = ?1",
-        params![m.conversation, m.received_at, !m.outgoing],
+        params![m.conversation, m.received_at, status == MessageStatus::Received],
     )?;
     Ok(Some(id))
 }

@@ -61,4 +61,21 @@ pub enum Event {
         /// The new setting.
         setting: crate::db::Disappearing,
     },
+    /// A contact was removed on another device of this account.
+    ContactRemoved {
+        /// Their Account ID.
+        account_id: String,
+    },
+    /// A conversation was read on another device of this account.
+    Read {
+        /// The conversation.
+        conversation: String,
+        /// Read up to this send time (ms).
+        last_read: u64,
+    },
+    /// Our display name changed on another device of this account.
+    Profile {
+        /// The new name.
+        display_name: Option<String>,
+    },
 }

@@ -38,8 +38,9 @@ mod outbox;
 pub mod profile;
 mod receive;
 mod send;
+mod sync;
 
-pub use client::{Client, ClientConfig, DEFAULT_POLL_WAIT, Stats};
+pub use client::{Client, ClientConfig, DEFAULT_POLL_WAIT, RestoreProgress, RestoreSummary, Stats};
 pub use db::{Contact, Conversation, Disappearing, Message, MessageStatus};
 pub use error::{Error, ErrorKind, Result};
 pub use events::Event;

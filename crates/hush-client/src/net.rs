@@ -512,7 +512,8 @@ impl Net {
                     choice[random_index(choice.len())].clone()
                 }
             };
-            match self.node_rpc(&member, method, params(self.now(), &member), timeout).await {
+            let answer = self.node_rpc(&member, method, params(self.now(), &member), timeout).await;
+            match answer.map(|(status, body)| first_failure(method, status, body)) {
                 Ok((200, body)) => return Ok((member, body)),
                 Ok((421, _)) if !refreshed => {
                     refreshed = true;
@@ -545,6 +546,21 @@ impl Net {
         }
         Err(last)
     }
+}
+
+/// A batch answers 200 with each subrequest's own status: the first that failed stands for
+/// the whole (our batches are all-or-nothing reads), so it is retried like a single request.
+fn first_failure(method: &str, status: u16, body: Value) -> (u16, Value) {
+    if method != "batch" || status != 200 {
+        return (status, body);
+    }
+    let failed = body["results"].as_array().and_then(|results| {
+        results.iter().find_map(|r| {
+            let code = r["code"].as_u64().and_then(|c| u16::try_from(c).ok()).unwrap_or(0);
+            (code != 200).then(|| (code, r["body"].clone()))
+        })
+    });
+    failed.unwrap_or((status, body))
 }
 
 /// Probes a guard candidate directly (the one kind of request that is not onion-routed

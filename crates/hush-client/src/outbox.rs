@@ -104,12 +104,21 @@ async fn execute(inner: &Inner, item: &OutboxItem) -> Result<()> {
             let data = STANDARD.encode(&item.data);
             let (timestamp, ttl) = (item.timestamp, item.ttl_ms);
             let pubkey = item.destination.clone();
-            // Only the public inbox (0) is written without a signature; nothing else is
-            // queued for a store.
+            let mut params =
+                json!({"pubkey": pubkey, "timestamp": timestamp, "ttl": ttl, "data": data});
+            // The public inbox (0) is written without a signature; our other namespaces
+            // (config messages) only by us, signed.
             if item.namespace != 0 {
-                return Err(bad(item));
+                if item.destination != inner.me {
+                    return Err(bad(item));
+                }
+                let ns = hush_proto::namespace::Namespace(item.namespace);
+                let (ed, sig) = signed(inner, &format!("store{}{timestamp}", ns.signature_part()));
+                params["namespace"] = json!(item.namespace);
+                params["pubkey_ed25519"] = json!(ed);
+                params["signature"] = json!(sig);
             }
-            json!({"pubkey": pubkey, "timestamp": timestamp, "ttl": ttl, "data": data})
+            params
         }
         "delete" => {
             let parsed: Value = serde_json::from_slice(&item.data).map_err(|_| bad(item))?;
@@ -122,10 +131,18 @@ async fn execute(inner: &Inner, item: &OutboxItem) -> Result<()> {
             let parsed: Value = serde_json::from_slice(&item.data).map_err(|_| bad(item))?;
             let hashes = hashes_of(&parsed).ok_or_else(|| bad(item))?;
             let expiry = parsed["expiry"].as_u64().ok_or_else(|| bad(item))?;
-            let (ed, sig) = signed(inner, &format!("expireshorten{expiry}{}", hashes.concat()));
+            // Shorten (disappearing after reading) unless told to set the expiry as given
+            // (the refresh of our config messages).
+            let shorten = parsed["shorten"].as_bool().unwrap_or(true);
+            let mode = if shorten { "shorten" } else { "" };
+            let (ed, sig) = signed(inner, &format!("expire{mode}{expiry}{}", hashes.concat()));
             let pubkey = inner.me.clone();
-            json!({"pubkey": pubkey, "pubkey_ed25519": ed, "messages": hashes,
-                           "expiry": expiry, "shorten": true, "signature": sig})
+            let mut params = json!({"pubkey": pubkey, "pubkey_ed25519": ed, "messages": hashes,
+                           "expiry": expiry, "signature": sig});
+            if shorten {
+                params["shorten"] = json!(true);
+            }
+            params
         }
         _ => return Err(bad(item)),
     };

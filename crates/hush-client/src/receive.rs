@@ -29,8 +29,8 @@ use tokio::sync::watch;
 use crate::client::Inner;
 use crate::db::{ContactChange, Disappearing, MessageStatus, NewMessage};
 use crate::events::Event;
-use crate::send;
 use crate::{Error, Result};
+use crate::{send, sync};
 
 /// Largest stored message we accept (the node's own limit, base64).
 const MAX_DATA_B64: usize = 76_800 * 4 / 3 + 4;
@@ -74,6 +74,11 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
+        if failures == 0
+            && let Err(e) = sync::bump_expiry_if_due(&inner)
+        {
+            tracing::warn!(error = %e, "queueing the refresh of our config messages failed");
+        }
         let now = inner.now();
         if now.saturating_sub(last_cleanup) > 3600 * 1000 {
             last_cleanup = now;
@@ -83,10 +88,12 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
 }
 
 /// Polls without waiting until the swarm has nothing new for us.
-pub(crate) async fn poll_until_empty(inner: &Inner) -> Result<()> {
+pub(crate) async fn poll_until_empty(inner: &Inner, mut after_round: impl FnMut()) -> Result<()> {
     let mut member = None;
-    for _ in 0..1000 {
-        if !poll_once(inner, None, &mut member).await?.more {
+    for _ in 0..10_000 {
+        let polled = poll_once(inner, None, &mut member).await?;
+        after_round();
+        if !polled.more {
             return Ok(());
         }
     }
@@ -101,7 +108,13 @@ struct Polled {
     more: bool,
 }
 
-/// One `retrieve` (waiting up to `wait` at the member); handles what it returns.
+/// What each poll reads: the config namespaces, then the inbox (so a restore learns read
+/// positions and contacts before the messages they cover; either order gives the same result).
+const POLLED: [i16; 5] =
+    [sync::USER_PROFILE, sync::CONTACTS, sync::CONVO_INFO, sync::USER_GROUPS, 0];
+
+/// One batch of `retrieve`s over [`POLLED`] (waiting up to `wait` at the member for anything
+/// new in any of them); handles what it returns.
 async fn poll_once(
     inner: &Inner,
     wait: Option<Duration>,
@@ -113,37 +126,84 @@ async fn poll_once(
     let ed_hex = hex::encode(ed.public().as_bytes());
     let wait_ms = wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX));
     let params = |now: u64, node: &Node| {
-        let signature = STANDARD.encode(ed.sign(format!("retrieve{now}").as_bytes()).as_bytes());
-        let last_hash = inner.db.last_hash(&hex::encode(node.ed25519.as_bytes()), 0).ok().flatten();
-        let mut p = json!({
-            "pubkey": inner.me,
-            "pubkey_ed25519": ed_hex,
-            "timestamp": now,
-            "signature": signature,
-            "last_hash": last_hash.unwrap_or_default(),
-        });
+        let node_key = hex::encode(node.ed25519.as_bytes());
+        let requests: Vec<serde_json::Value> = POLLED
+            .iter()
+            .map(|&ns| {
+                let message = format!("retrieve{}{now}", Namespace(ns).signature_part());
+                let signature = STANDARD.encode(ed.sign(message.as_bytes()).as_bytes());
+                let last_hash = inner.db.last_hash(&node_key, ns).ok().flatten();
+                let mut p = json!({
+                    "pubkey": inner.me,
+                    "pubkey_ed25519": ed_hex,
+                    "timestamp": now,
+                    "signature": signature,
+                    "last_hash": last_hash.unwrap_or_default(),
+                });
+                if ns != 0 {
+                    p["namespace"] = json!(ns);
+                }
+                json!({"method": "retrieve", "params": p})
+            })
+            .collect();
+        let mut batch = json!({ "requests": requests });
         if let Some(w) = wait_ms {
-            p["wait"] = json!(w);
+            batch["wait"] = json!(w);
         }
-        p
+        batch
     };
     let timeout = crate::net::REQUEST_TIMEOUT + wait.unwrap_or_default();
-    let (node, body) = net.account_rpc(&me, member.as_ref(), "retrieve", params, timeout).await?;
+    let (node, body) = net.account_rpc(&me, member.as_ref(), "batch", params, timeout).await?;
     let node_key = hex::encode(node.ed25519.as_bytes());
     *member = Some(node);
-    let messages = body["messages"].as_array().cloned().unwrap_or_default();
-    for m in &messages {
-        let (Some(hash), Some(data)) = (m["hash"].as_str(), m["data"].as_str()) else {
-            inner.count_drop("invalid");
-            continue;
-        };
-        handle_stored(inner, hash, data)?;
-        inner.db.set_last_hash(&node_key, 0, hash)?;
+    let results = body["results"].as_array().cloned().unwrap_or_default();
+    let mut polled = Polled { messages: 0, more: false };
+    for (&ns, result) in POLLED.iter().zip(&results) {
+        let messages = result["body"]["messages"].as_array().cloned().unwrap_or_default();
+        polled.messages += messages.len();
+        polled.more |= result["body"]["more"].as_bool().unwrap_or(false) && !messages.is_empty();
+        if ns == 0 {
+            for m in &messages {
+                let (Some(hash), Some(data)) = (m["hash"].as_str(), m["data"].as_str()) else {
+                    inner.count_drop("invalid");
+                    continue;
+                };
+                handle_stored(inner, hash, data)?;
+                inner.db.set_last_hash(&node_key, 0, hash)?;
+            }
+        } else {
+            let stored: Vec<(String, Vec<u8>)> =
+                messages.iter().filter_map(|m| checked(inner, ns, m)).collect();
+            sync::receive(inner, ns, &stored)?;
+            if let Some(last) = messages.last().and_then(|m| m["hash"].as_str()) {
+                inner.db.set_last_hash(&node_key, ns, last)?;
+            }
+        }
     }
-    Ok(Polled {
-        messages: messages.len(),
-        more: body["more"].as_bool().unwrap_or(false) && !messages.is_empty(),
-    })
+    Ok(polled)
+}
+
+/// A stored config message's hash and bytes, if its hash is what its bytes say.
+fn checked(inner: &Inner, namespace: i16, m: &serde_json::Value) -> Option<(String, Vec<u8>)> {
+    let me = *inner.identity.account_id();
+    let (Some(hash), Some(data)) = (m["hash"].as_str(), m["data"].as_str()) else {
+        inner.count_drop("invalid");
+        return None;
+    };
+    let bytes = (data.len() <= MAX_DATA_B64).then(|| STANDARD.decode(data).ok()).flatten();
+    match bytes {
+        Some(bytes) if MessageHash::compute(&me, Namespace(namespace), &bytes).as_str() == hash => {
+            Some((hash.to_owned(), bytes))
+        }
+        Some(_) => {
+            inner.count_drop("wrong_hash");
+            None
+        }
+        None => {
+            inner.count_drop("invalid");
+            None
+        }
+    }
 }
 
 /// Handles one stored message (base64 `data`) exactly once.
@@ -278,6 +338,7 @@ fn handle(inner: &Inner, hash: &str, received: Received) -> Handled {
             .db
             .update_contact(&from, ContactChange::ApprovedMe(response.is_approved), now)
             .map_err(db_err)?;
+        sync::changed(inner, sync::CONTACTS).map_err(db_err)?;
         if let Some(name) = response.profile.and_then(|p| p.display_name) {
             learn_name(inner, &from, &name);
         }
@@ -301,6 +362,9 @@ fn learn_name(inner: &Inner, from: &str, name: &str) {
         if current.as_deref() != Some(name.as_str()) {
             let _ =
                 inner.db.update_contact(from, ContactChange::DisplayName(Some(&name)), inner.now());
+            if let Err(e) = sync::changed(inner, sync::CONTACTS) {
+                tracing::warn!(error = %e, "syncing a contact's new name failed");
+            }
         }
     }
 }
@@ -381,7 +445,11 @@ fn timer_update(
     let mode = content.expiration_type.unwrap_or(content::ExpirationType::Unknown as i32);
     let setting =
         Disappearing::from_parts(i64::from(mode), i64::from(content.expiration_timer.unwrap_or(0)));
-    inner.db.set_disappearing(conversation, setting, now).map_err(db_err)?;
+    if inner.db.disappearing(conversation).map_err(db_err)? != setting {
+        inner.db.set_disappearing(conversation, setting, now).map_err(db_err)?;
+        let object = if conversation == inner.me { sync::USER_PROFILE } else { sync::CONTACTS };
+        sync::changed(inner, object).map_err(db_err)?;
+    }
     inner.emit(Event::Disappearing { conversation: conversation.to_owned(), setting });
     Ok(())
 }
@@ -417,8 +485,14 @@ fn from_own_device(
         return Err("expired");
     }
     inner.db.ensure_conversation(&conversation, now, false).map_err(db_err)?;
-    if conversation != inner.me {
-        let _ = inner.db.update_contact(&conversation, ContactChange::Approved(true), now);
+    if conversation != inner.me
+        && !inner.db.contact(&conversation).map_err(db_err)?.is_some_and(|c| c.approved)
+    {
+        inner
+            .db
+            .update_contact(&conversation, ContactChange::Approved(true), now)
+            .map_err(db_err)?;
+        sync::changed(inner, sync::CONTACTS).map_err(db_err)?;
     }
     let id = inner
         .db

@@ -24,7 +24,7 @@ use crate::db::{
     ContactChange, Disappearing, Message, MessageStatus, NewMessage, NewOutbox, QueuedCopy,
 };
 use crate::events::Event;
-use crate::{Error, Result};
+use crate::{Error, Result, sync};
 
 /// Messages live this long in a swarm (the public inbox's limit).
 pub(crate) const MESSAGE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
@@ -132,8 +132,8 @@ fn queue_control(inner: &Inner, to: &AccountId, content: Content, ttl_ms: u64) -
 }
 
 fn profile(inner: &Inner) -> Option<LokiProfile> {
-    inner.display_name.as_ref().map(|name| LokiProfile {
-        display_name: Some(name.clone()),
+    inner.display_name().map(|name| LokiProfile {
+        display_name: Some(name),
         profile_picture: None,
         last_profile_update_seconds: None,
     })
@@ -203,6 +203,7 @@ pub(crate) fn send_text(inner: &Inner, to: &AccountId, body: &str) -> Result<Mes
     if !note_to_self && !inner.db.contact(&conversation)?.is_some_and(|c| c.approved) {
         // Writing to someone approves them.
         inner.db.update_contact(&conversation, ContactChange::Approved(true), now)?;
+        sync::changed(inner, sync::CONTACTS)?;
     }
     let data = DataMessage {
         body: Some(body.to_owned()),
@@ -261,6 +262,7 @@ pub(crate) fn accept_request(inner: &Inner, from: &AccountId) -> Result<()> {
     inner.db.update_contact(&key, ContactChange::Blocked(false), now)?;
     inner.db.ensure_conversation(&key, now, false)?;
     inner.db.set_request(&key, false)?;
+    sync::changed(inner, sync::CONTACTS)?;
     let response =
         MessageRequestResponse { is_approved: true, profile_key: None, profile: profile(inner) };
     queue_control(
@@ -304,6 +306,7 @@ pub(crate) fn set_disappearing(
     let key = conversation.to_string();
     let now = inner.now();
     inner.db.set_disappearing(&key, setting, now)?;
+    sync::changed(inner, if key == inner.me { sync::USER_PROFILE } else { sync::CONTACTS })?;
     let data = DataMessage {
         flags: Some(data_message::Flags::ExpirationTimerUpdate as u32),
         profile: profile(inner),
@@ -328,6 +331,7 @@ pub(crate) fn mark_read(inner: &Inner, conversation: &AccountId) -> Result<usize
     if read.is_empty() {
         return Ok(0);
     }
+    sync::changed(inner, sync::CONVO_INFO)?;
     let approved = inner.db.contact(&key)?.is_some_and(|c| c.approved && !c.blocked);
     if inner.read_receipts_enabled() && approved && key != inner.me {
         let receipt = ReceiptMessage {

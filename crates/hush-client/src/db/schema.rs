@@ -104,4 +104,35 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         value         TEXT    NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 2: what config sync needs: the synced contact fields, read positions, the config
+    // messages we hold and their copies in our swarm, parts of multipart configs.
+    r#"
+    ALTER TABLE contacts ADD COLUMN priority   INTEGER NOT NULL DEFAULT 0;
+    -- 0 default, 1 all, 2 disabled.
+    ALTER TABLE contacts ADD COLUMN notify     INTEGER NOT NULL DEFAULT 0;
+    -- Muted until (s).
+    ALTER TABLE contacts ADD COLUMN mute_until INTEGER NOT NULL DEFAULT 0;
+    -- Read up to this send time (ms), here or on another device.
+    ALTER TABLE conversations ADD COLUMN last_read     INTEGER NOT NULL DEFAULT 0;
+    -- Marked unread by hand.
+    ALTER TABLE conversations ADD COLUMN marked_unread INTEGER NOT NULL DEFAULT 0;
+
+    -- Per config namespace (2 UserProfile, 3 Contacts, 4 ConvoInfoVolatile, 5 UserGroups):
+    -- the config message this device holds, the swarm hashes of its stored copy, and the
+    -- hashes it superseded (deleted from the swarm after our next push).
+    CREATE TABLE config_state (
+        namespace INTEGER PRIMARY KEY,
+        message   BLOB    NOT NULL,
+        current   TEXT    NOT NULL DEFAULT '[]',
+        obsolete  TEXT    NOT NULL DEFAULT '[]'
+    );
+
+    -- Parts of multipart config messages waiting for the rest (as stored, encrypted).
+    CREATE TABLE config_parts (
+        hash        TEXT    PRIMARY KEY,
+        namespace   INTEGER NOT NULL,
+        data        BLOB    NOT NULL,
+        received_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];

@@ -5,11 +5,14 @@
 //! - `faults`: members killed during a stream of stores, a partitioned node, restarts.
 //! - `rebalance`: nodes joining (swarms split) and leaving; mailboxes move, none is lost.
 //! - `folder`: a network kept in a folder resumes with the same keys, ports and messages.
+//! - `config_sync`: restores from the recovery password, devices following each other,
+//!   offline edits converging.
 //! - `messaging`: hush-client end to end — sends, receives, sync copies, requests, blocking,
 //!   unsend, disappearing messages, receipts, restarts and killed guards.
 
 #![allow(clippy::unwrap_used, clippy::new_without_default, missing_docs, unreachable_pub)]
 
+mod config_sync;
 mod faults;
 mod folder;
 mod messaging;

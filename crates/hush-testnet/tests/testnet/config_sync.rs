@@ -1,0 +1,167 @@
+//! Config sync end to end: a restore on a fresh device brings back the profile, contacts,
+//! read positions and messages; a change on one device shows on another online one; offline
+//! edits on two devices converge.
+
+use std::time::Duration;
+
+use hush_client::{AccountId, Client, Event};
+use hush_proto::AccountSeed;
+use hush_sodium::SystemRng;
+use hush_testnet::Testnet;
+
+use crate::eventually;
+use crate::messaging::person;
+
+fn copy(seed: &AccountSeed) -> AccountSeed {
+    AccountSeed::from_entropy(seed.entropy()).unwrap()
+}
+
+fn stranger() -> AccountId {
+    let seed = AccountSeed::generate(&mut SystemRng);
+    *hush_proto::Identity::from_seed(&seed).account_id()
+}
+
+/// Delivers everything queued (config pushes included).
+async fn flush(client: &Client) {
+    assert_eq!(client.deliver_pending(Duration::from_secs(30)).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_brings_back_profile_contacts_read_state_and_messages() {
+    let net = Testnet::builder().nodes(6).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let seed = AccountSeed::generate(&mut SystemRng);
+    let alice = person(dir.path(), "alice", &net, Some(copy(&seed)));
+    alice.start().await.unwrap();
+    let bob = person(dir.path(), "bob", &net, None);
+    bob.start().await.unwrap();
+    let (a, b) = (alice.account_id(), bob.account_id());
+    let (carol, dave) = (stranger(), stranger());
+
+    alice.set_display_name(Some("Alice Liddell")).unwrap();
+    alice.send_text(&b, "hi bob").unwrap();
+    for i in 0..3 {
+        bob.send_text(&a, &format!("from bob {i}")).unwrap();
+    }
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            alice.messages(&b, 100).unwrap().len() == 4
+        })
+        .await
+    );
+    alice.mark_read(&b).unwrap();
+    alice.set_nickname(&b, Some("Bobby")).unwrap();
+    alice.add_contact(&carol).unwrap();
+    alice.set_nickname(&carol, Some("Caz")).unwrap();
+    alice.block(&dave).unwrap();
+    let gone = alice.send_text(&b, "sent by mistake").unwrap();
+    alice.wait_sent(gone.id, Duration::from_secs(20)).await.unwrap();
+    alice.unsend(gone.id).unwrap();
+    flush(&alice).await;
+
+    // A fresh device knows nothing but the seed.
+    let profile = hush_client::Profile::new(fresh.path(), "alice".parse().unwrap());
+    profile.create(copy(&seed), None, crate::now(), false).unwrap();
+    let mut config = hush_client::ClientConfig::new(
+        fresh.path().to_owned(),
+        "alice".parse().unwrap(),
+        net.network_file_path().to_owned(),
+    );
+    config.poll_wait = Duration::from_secs(4);
+    let restored = Client::open(config).unwrap();
+    let mut phases = Vec::new();
+    let summary = restored
+        .restore(|p| phases.push(serde_json::to_value(p).unwrap()["phase"].clone()))
+        .await
+        .unwrap();
+    assert_eq!(phases.first().unwrap(), "connecting");
+    assert_eq!(phases.last().unwrap(), "done");
+    assert_eq!(summary.display_name.as_deref(), Some("Alice Liddell"));
+    assert_eq!(restored.display_name().as_deref(), Some("Alice Liddell"));
+    let contact = |id: &AccountId| restored.contact(id).unwrap().unwrap();
+    assert_eq!(contact(&b).nickname.as_deref(), Some("Bobby"));
+    assert!(contact(&b).approved);
+    assert_eq!(contact(&carol).nickname.as_deref(), Some("Caz"));
+    assert!(contact(&carol).approved && !contact(&carol).blocked);
+    assert!(contact(&dave).blocked);
+    let messages = restored.messages(&b, 100).unwrap();
+    let bodies: Vec<&str> = messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        ["hi bob", "from bob 0", "from bob 1", "from bob 2"],
+        "the unsent one stays gone"
+    );
+    let conversation = restored.db().conversation(&b.to_string()).unwrap().unwrap();
+    assert_eq!(conversation.unread, 0, "read on the first device");
+    assert!(!conversation.is_request);
+    assert_eq!(summary.messages, 4);
+    assert!(summary.contacts >= 3, "{summary:?}");
+    assert!(restored.stats().dropped.is_empty(), "{:?}", restored.stats());
+
+    alice.shutdown().await;
+    bob.shutdown().await;
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn online_devices_follow_each_other_and_offline_edits_converge() {
+    let net = Testnet::builder().nodes(6).start().await.unwrap();
+    let one = tempfile::tempdir().unwrap();
+    let two = tempfile::tempdir().unwrap();
+    let seed = AccountSeed::generate(&mut SystemRng);
+    let first = person(one.path(), "alice", &net, Some(copy(&seed)));
+    let second = person(two.path(), "alice", &net, Some(copy(&seed)));
+    first.start().await.unwrap();
+    second.start().await.unwrap();
+    let x = stranger();
+
+    // Online: a nickname set on one device shows on the other (an event, then the database).
+    let mut events = second.subscribe();
+    first.add_contact(&x).unwrap();
+    first.set_nickname(&x, Some("Ex")).unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match events.recv().await {
+                Ok(Event::Contact { contact }) if contact.nickname.as_deref() == Some("Ex") => {
+                    return contact;
+                }
+                Ok(_) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await
+    .expect("the second device saw the nickname");
+    assert!(seen.approved);
+    first.set_display_name(Some("Alice")).unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            second.display_name().as_deref() == Some("Alice")
+        })
+        .await
+    );
+
+    // Offline: one blocks X while the other renames X; both then push and read.
+    first.shutdown().await;
+    second.shutdown().await;
+    let first = person(one.path(), "alice", &net, None);
+    let second = person(two.path(), "alice", &net, None);
+    first.block(&x).unwrap();
+    second.set_nickname(&x, Some("X-ray")).unwrap();
+    flush(&first).await;
+    flush(&second).await;
+    for _ in 0..3 {
+        for device in [&first, &second] {
+            device.receive_now().await.unwrap();
+            flush(device).await;
+        }
+    }
+    for device in [&first, &second] {
+        let c = device.contact(&x).unwrap().unwrap();
+        assert!(c.blocked, "{c:?}");
+        assert_eq!(c.nickname.as_deref(), Some("X-ray"), "{c:?}");
+        assert_eq!(device.display_name().as_deref(), Some("Alice"));
+    }
+    net.shutdown().await;
+}
