@@ -197,6 +197,11 @@ pub struct SettingsArgs {
 /// `settings …`
 #[derive(Debug, Subcommand)]
 pub enum SettingsAction {
+    /// The name others see (synced to your other devices).
+    DisplayName {
+        /// 1 to 100 characters.
+        name: String,
+    },
     /// Send read receipts and show those of others.
     ReadReceipts {
         /// on or off.
@@ -278,7 +283,7 @@ pub enum AccountCommand {
     New(NewArgs),
     /// Restore an account from its 13-word recovery password (read from stdin when it is not
     /// a terminal, otherwise asked for without echo).
-    Restore(NewArgs),
+    Restore(RestoreArgs),
     /// Show the Account ID, the Ed25519 public key and the display name.
     Show,
     /// Show the recovery password, after a confirmation.
@@ -348,6 +353,20 @@ pub struct RecoverArgs {
     /// Replace an existing account in this profile.
     #[arg(long)]
     pub force: bool,
+    /// Only restore the keys here; fetch nothing from the network.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// Options of `account restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub new: NewArgs,
+    /// Only restore the keys here; fetch nothing from the network (the first command that
+    /// connects brings the account's contacts and messages).
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Options of `account new` and `account restore`.

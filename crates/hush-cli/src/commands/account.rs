@@ -11,9 +11,10 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::Failure;
-use crate::args::{AccountCommand, NewArgs, RecoveryPasswordArgs, Settings};
-use crate::commands::session::{now_ms, passphrase, read_secret};
+use crate::args::{AccountCommand, NewArgs, RecoveryPasswordArgs, RestoreArgs, Settings};
+use crate::commands::session::{now_ms, open_client, passphrase, read_secret, runtime};
 use crate::output;
+use hush_client::RestoreProgress;
 use hush_client::profile::{Profile, StoredAccount, validate_display_name};
 
 /// Longest line accepted as a recovery password on stdin (25 long words fit easily).
@@ -59,13 +60,73 @@ fn new(settings: &Settings, profile: &Profile, args: NewArgs) -> Result<(), Fail
     Ok(())
 }
 
-fn restore(settings: &Settings, profile: &Profile, args: NewArgs) -> Result<(), Failure> {
-    let display_name = prepare(profile, args.display_name.as_deref(), args.force)?;
+fn restore(settings: &Settings, profile: &Profile, args: RestoreArgs) -> Result<(), Failure> {
+    let display_name = prepare(profile, args.new.display_name.as_deref(), args.new.force)?;
     let phrase = read_recovery_password()?;
     let seed = RecoveryPassword::parse(&phrase)
         .map_err(|e| Failure::invalid_input(anyhow!(e).context("invalid recovery password")))?;
-    let stored = profile.create(seed, display_name, now_ms(), args.force)?;
+    let stored = profile.create(seed, display_name, now_ms(), args.new.force)?;
     report_account(settings, profile, &stored, true);
+    fetch_restored(settings, args.offline)
+}
+
+/// After a restore: fetches what the swarm keeps of the account — its config messages, then
+/// the last 14 days of messages — with progress (a line on a terminal, `restore_progress`
+/// objects with `--json`) and a summary. Without a network file there is nothing to reach:
+/// the keys are restored and the first command that connects fetches the rest.
+pub fn fetch_restored(settings: &Settings, offline: bool) -> Result<(), Failure> {
+    if offline {
+        return Ok(());
+    }
+    if !settings.network_file.exists() {
+        output::note(&format!(
+            "No network file at {}: only the keys are restored. The account's contacts and \
+             messages come the first time hush connects (for example `hush receive`).",
+            settings.network_file.display()
+        ));
+        return Ok(());
+    }
+    let client = open_client(settings)?;
+    let runtime = runtime()?;
+    let live = !settings.json && io::stderr().is_terminal();
+    let restore = client.restore(|progress| match progress {
+        RestoreProgress::Done(_) => {}
+        _ if settings.json => {
+            output::json(&json!({ "type": "restore_progress", "progress": progress }));
+        }
+        RestoreProgress::Connecting if live => output::prompt("[1/2] connecting to the network…"),
+        RestoreProgress::Fetching { configs, messages, .. } if live => output::prompt(&format!(
+            "\r\x1b[2K[2/2] fetching: {configs} config messages, {messages} messages"
+        )),
+        _ => {}
+    });
+    let summary = runtime.block_on(restore).map_err(|e| {
+        anyhow!(e).context(
+            "the account is restored on this device, but fetching its data failed; \
+             `hush receive` tries again",
+        )
+    })?;
+    runtime.block_on(client.shutdown());
+    if live {
+        output::note("");
+    }
+    if settings.json {
+        output::json(&json!({
+            "type": "restored",
+            "display_name": summary.display_name,
+            "contacts": summary.contacts,
+            "conversations": summary.conversations,
+            "messages": summary.messages,
+        }));
+    } else {
+        output::note(&format!(
+            "Fetched {} contacts, {} conversations and {} messages{}.",
+            summary.contacts,
+            summary.conversations,
+            summary.messages,
+            summary.display_name.map(|n| format!(" for {n}")).unwrap_or_default()
+        ));
+    }
     Ok(())
 }
 

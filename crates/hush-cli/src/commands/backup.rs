@@ -239,7 +239,7 @@ fn recover(settings: &Settings, profile: &Profile, args: &RecoverArgs) -> Result
     })?;
     let stored = profile.create(seed, display_name, now_ms(), args.force)?;
     report_account(settings, profile, &stored, true);
-    Ok(())
+    super::account::fetch_restored(settings, args.offline)
 }
 
 fn check(settings: &Settings) -> Result<(), Failure> {

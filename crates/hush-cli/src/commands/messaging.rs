@@ -245,16 +245,28 @@ fn with_delivery(
 ) -> Result<(), Failure> {
     let client = open_client(settings)?;
     let value = f(&client)?;
+    deliver(&client)?;
+    if settings.json {
+        output::json(&value);
+    }
+    Ok(())
+}
+
+/// Delivers what a command queued (messages, config changes for our other devices).
+fn deliver(client: &Client) -> Result<(), Failure> {
     if client.db().outbox_len()? > 0 {
         let rt = runtime()?;
         if let Err(e) = rt.block_on(client.deliver_pending(SEND_ATTEMPT)) {
             output::note(&format!("queued; not delivered yet: {e}"));
         }
     }
-    if settings.json {
-        output::json(&value);
-    }
     Ok(())
+}
+
+/// Delivers queued config changes when a network is configured; without one they wait in
+/// the outbox for the next command that connects (contact edits work offline).
+fn deliver_if_networked(settings: &Settings, client: &Client) -> Result<(), Failure> {
+    if settings.network_file.exists() { deliver(client) } else { Ok(()) }
 }
 
 pub fn read(settings: &Settings, id: &AccountId) -> Result<(), Failure> {
@@ -334,7 +346,7 @@ pub fn contacts(settings: &Settings, action: Option<ContactsAction>) -> Result<(
             print_contact(settings, &client.set_nickname(&id, name.as_deref())?);
         }
     }
-    Ok(())
+    deliver_if_networked(settings, &client)
 }
 
 pub fn requests(settings: &Settings, action: Option<RequestsAction>) -> Result<(), Failure> {
@@ -354,7 +366,7 @@ pub fn requests(settings: &Settings, action: Option<RequestsAction>) -> Result<(
             if settings.json {
                 output::json(&json!({"account_id": a.id.to_string(), "declined": true}));
             }
-            Ok(())
+            deliver_if_networked(settings, &client)
         }
         Some(RequestsAction::Block(a)) => block(settings, &a.id, true),
     }
@@ -364,7 +376,7 @@ pub fn block(settings: &Settings, id: &AccountId, blocked: bool) -> Result<(), F
     let client = open_client(settings)?;
     let contact = if blocked { client.block(id)? } else { client.unblock(id)? };
     print_contact(settings, &contact);
-    Ok(())
+    deliver_if_networked(settings, &client)
 }
 
 pub fn settings_cmd(settings: &Settings, action: Option<SettingsAction>) -> Result<(), Failure> {
@@ -373,11 +385,18 @@ pub fn settings_cmd(settings: &Settings, action: Option<SettingsAction>) -> Resu
         None => {}
         Some(SettingsAction::ReadReceipts { on }) => client.set_read_receipts(on)?,
         Some(SettingsAction::Typing { on }) => client.set_typing_indicators(on)?,
+        Some(SettingsAction::DisplayName { name }) => {
+            client.set_display_name(Some(&name))?;
+            deliver_if_networked(settings, &client)?;
+        }
     }
     let (receipts, typing) = (client.read_receipts(), client.typing_indicators());
+    let name = client.display_name();
     if settings.json {
-        output::json(&json!({"read_receipts": receipts, "typing_indicators": typing}));
+        output::json(&json!({"read_receipts": receipts, "typing_indicators": typing,
+                             "display_name": name}));
     } else {
+        output::result(&format!("display name:      {}", name.as_deref().unwrap_or("(not set)")));
         let word = |b: bool| if b { "on" } else { "off" };
         output::result(&format!("read receipts:     {}", word(receipts)));
         output::result(&format!("typing indicators: {}", word(typing)));

@@ -538,6 +538,31 @@ fn two_profiles_exchange_messages_through_a_devnet_and_a_daemon() {
     let pid = follow.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     assert!(follow.wait().unwrap().success());
+
+    // Bob renames himself and nicknames Alice; a restore of his recovery password in a new
+    // profile brings back his name, the contact and the conversation, with progress lines.
+    let renamed = hush_as(data, "bob", &["settings", "display-name", "Robert"], "");
+    assert_eq!(code(&renamed), 0, "{}", stderr(&renamed));
+    assert_eq!(code(&hush_as(data, "bob", &["contacts", "nickname", a, "Al"], "")), 0);
+    let words = hush_as(data, "bob", &["--json", "account", "recovery-password", "--yes"], "");
+    let phrase = json(&words)["recovery_password"].as_str().unwrap().to_owned();
+    let restored = hush_as(data, "bob2", &["--json", "account", "restore"], &phrase);
+    assert_eq!(code(&restored), 0, "{}", stderr(&restored));
+    let lines = json_lines(&restored);
+    assert_eq!(lines[0]["account_id"], b);
+    assert_eq!(lines[1]["type"], "restore_progress");
+    assert_eq!(lines[1]["progress"]["phase"], "connecting");
+    let last = lines.last().unwrap();
+    assert_eq!(last["type"], "restored", "{lines:?}");
+    assert_eq!(last["display_name"], "Robert");
+    assert_eq!(last["contacts"], 1);
+    assert_eq!(last["conversations"], 1);
+    assert!(last["messages"].as_u64().unwrap() >= 4, "{last}");
+    let contacts = json_lines(&hush_as(data, "bob2", &["--json", "contacts"], ""));
+    assert_eq!(
+        (contacts[0]["account_id"].as_str(), contacts[0]["nickname"].as_str()),
+        (Some(a), Some("Al"))
+    );
     interrupt(devnet, devnet_out);
     // The network file is there but no node answers: a clear error, at once; still queued.
     #[allow(clippy::disallowed_methods, reason = "the test bounds how long the failure takes")]
