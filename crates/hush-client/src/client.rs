@@ -482,6 +482,7 @@ impl Client {
         let mut events = self.subscribe();
         receive::poll_until_empty(&self.inner, || {}).await?;
         self.inner.save_registry();
+        sync::bump_expiry_if_due(&self.inner)?;
         let mut out = Vec::new();
         while let Ok(event) = events.try_recv() {
             if let Event::Message { message } = event {

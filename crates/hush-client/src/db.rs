@@ -923,9 +923,11 @@ fn insert_message_in(tx: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Op
 
 fn enqueue_in(c: &Connection, item: &NewOutbox<'_>, now: u64) -> rusqlite::Result<i64> {
     c.execute(
+        // Due at once (0): not "now", which a later clock correction could move ahead of
+        // the network's time and so delay the first attempt.
         "INSERT INTO outbox (message_id, action, destination, namespace, data, ttl_ms,
              timestamp, created_at, next_attempt, give_up_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9)",
         params![
             item.message_id,
             item.action,

@@ -157,6 +157,22 @@ impl Net {
         self.clock_offset.store(sorted[sorted.len() / 2], Ordering::Relaxed);
     }
 
+    /// After a node refused our time: forgets the earlier samples (our clock, or the
+    /// network's, jumped) and takes the time afresh from that node and two others, so the
+    /// new offset is still a median no single node decides.
+    async fn resync_clock(&self, refused_by: &Node) {
+        self.offsets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        let mut others: Vec<Node> =
+            self.nodes().into_iter().filter(|n| n.ed25519 != refused_by.ed25519).collect();
+        let mut asked = vec![refused_by.clone()];
+        while asked.len() < 3 && !others.is_empty() {
+            asked.push(others.swap_remove(random_index(others.len())));
+        }
+        for node in &asked {
+            let _ = self.node_rpc(node, "info", json!({}), REQUEST_TIMEOUT).await;
+        }
+    }
+
     /// The registry in use, as published (for saving it).
     pub(crate) fn registry(&self) -> Option<SignedRegistry> {
         self.pool().registry().map(|r| r.signed().clone())
@@ -521,8 +537,7 @@ impl Net {
                 }
                 Ok((status @ (406 | 425), _)) if !resynced => {
                     resynced = true;
-                    // The answer carries no time: ask the node for it.
-                    let _ = self.node_rpc(&member, "info", json!({}), REQUEST_TIMEOUT).await;
+                    self.resync_clock(&member).await;
                     last = Error::Refused { status, reason: "clock out of sync".to_owned() };
                 }
                 Ok((status, body)) => {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hush_node::admin;
-use hush_node::{Node, NodeConfig, NodeHandle};
+use hush_node::{Clock, Node, NodeConfig, NodeHandle};
 use hush_proto::AccountId;
 use hush_proto::registry::{NetworkFile, Registry, RegistryNode};
 use hush_sodium::ed25519::Ed25519KeyPair;
@@ -29,9 +29,17 @@ pub struct TestnetBuilder {
     relay_timeout: Duration,
     expiry_sweep_interval: Duration,
     distinct_addresses: bool,
+    clock: Clock,
 }
 
 impl TestnetBuilder {
+    /// The clock every node reads [default: the system clock]: a [`Clock::manual`] one lets
+    /// a test move the whole network through days (message and config lifetimes) at once.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Gives node `i` its own loopback address, 127.0.1.(i+1), instead of sharing 127.0.0.1
     /// (at most 254 nodes): tests can then tell nodes and clients apart by address.
     pub fn distinct_addresses(mut self, distinct: bool) -> Self {
@@ -171,6 +179,7 @@ impl TestnetBuilder {
             relay_timeout: self.relay_timeout,
             expiry_sweep_interval: self.expiry_sweep_interval,
             distinct_addresses: self.distinct_addresses,
+            clock: self.clock,
         };
         // Same nodes at the same addresses: keep the registry (and its sequence number).
         let entries = net.registry_entries();
@@ -231,6 +240,7 @@ pub struct Testnet {
     relay_timeout: Duration,
     expiry_sweep_interval: Duration,
     distinct_addresses: bool,
+    clock: Clock,
 }
 
 impl Testnet {
@@ -245,6 +255,7 @@ impl Testnet {
             relay_timeout: Duration::from_secs(10),
             expiry_sweep_interval: Duration::from_secs(1),
             distinct_addresses: false,
+            clock: Clock::system(),
         }
     }
 
@@ -486,7 +497,7 @@ impl Testnet {
             expiry_sweep_interval_ms: millis(self.expiry_sweep_interval),
             ..NodeConfig::default()
         };
-        Ok(Node::builder(config).listener(listener).spawn().await?)
+        Ok(Node::builder(config).clock(self.clock.clone()).listener(listener).spawn().await?)
     }
 }
 

@@ -165,3 +165,59 @@ async fn online_devices_follow_each_other_and_offline_edits_converge() {
     }
     net.shutdown().await;
 }
+
+/// A device that knows only the seed, restored (fetching whatever the swarm still has).
+async fn restore_fresh(
+    net: &Testnet,
+    seed: &AccountSeed,
+) -> (tempfile::TempDir, Client, hush_client::RestoreSummary) {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = hush_client::Profile::new(dir.path(), "again".parse().unwrap());
+    profile.create(copy(seed), None, crate::now(), false).unwrap();
+    let config = hush_client::ClientConfig::new(
+        dir.path().to_owned(),
+        "again".parse().unwrap(),
+        net.network_file_path().to_owned(),
+    );
+    let client = Client::open(config).unwrap();
+    let summary = client.restore(|_| {}).await.unwrap();
+    (dir, client, summary)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_go_after_14_days_configs_after_30_unless_refreshed() {
+    let clock = hush_node::Clock::manual(hush_proto::Timestamp::from_millis(crate::now()));
+    let net = Testnet::builder().nodes(4).clock(clock.clone()).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (kept_seed, left_seed) =
+        (AccountSeed::generate(&mut SystemRng), AccountSeed::generate(&mut SystemRng));
+    // Clients read the time from the nodes' answers: they follow the manual clock.
+    let kept = person(dir.path(), "kept", &net, Some(copy(&kept_seed)));
+    let left = person(dir.path(), "left", &net, Some(copy(&left_seed)));
+    kept.set_display_name(Some("Still Here")).unwrap();
+    left.set_display_name(Some("Long Gone")).unwrap();
+    kept.send_text(&left.account_id(), "old news").unwrap();
+    left.send_text(&kept.account_id(), "old news too").unwrap();
+    flush(&kept).await;
+    flush(&left).await;
+    let (_d, _c, fresh) = restore_fresh(&net, &kept_seed).await;
+    assert_eq!((fresh.display_name.as_deref(), fresh.messages), (Some("Still Here"), 2));
+
+    // 15 days on: the messages are gone; the account still in use refreshes its configs.
+    clock.advance(15 * crate::DAY);
+    tokio::time::sleep(Duration::from_secs(2)).await; // an expiry sweep
+    kept.receive_now().await.unwrap();
+    flush(&kept).await;
+    let (_d, _c, day15) = restore_fresh(&net, &kept_seed).await;
+    assert_eq!((day15.display_name.as_deref(), day15.messages), (Some("Still Here"), 0));
+
+    // 31 days after the first push: the refreshed configs live on, the others are gone.
+    clock.advance(16 * crate::DAY);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_d, _c, refreshed) = restore_fresh(&net, &kept_seed).await;
+    assert_eq!(refreshed.display_name.as_deref(), Some("Still Here"));
+    let (_d, again, abandoned) = restore_fresh(&net, &left_seed).await;
+    assert_eq!((abandoned.display_name, abandoned.messages, abandoned.contacts), (None, 0, 0));
+    assert_eq!(again.stats().configs, 0);
+    net.shutdown().await;
+}

@@ -250,7 +250,11 @@ async fn a_queued_message_survives_a_restart_and_a_killed_guard_does_not_stop_de
     {
         let alice = person(dir.path(), "alice", &net, None);
         alice.send_text(&b, "written offline").unwrap();
-        assert_eq!(alice.db().outbox_len().unwrap(), 2, "the message and its sync copy");
+        assert_eq!(
+            alice.db().outbox_len().unwrap(),
+            3,
+            "the message, its sync copy and the contacts config (writing approves bob)"
+        );
     }
     let alice = person(dir.path(), "alice", &net, None);
     let a = alice.account_id();
@@ -448,6 +452,11 @@ async fn typing_indicators_and_messages_that_disappear_after_reading() {
     bob.add_contact(&a).unwrap();
     alice.add_contact(&b).unwrap();
     let mut bob_events = bob.subscribe();
+    // The contacts config changes are pushed first: then the outbox shows what typing sends.
+    assert!(
+        eventually(Duration::from_secs(20), || async { alice.db().outbox_len().unwrap() == 0 })
+            .await
+    );
 
     // Typing: shown only when the recipient has indicators on; sent only when the sender has,
     // and only to approved contacts.
