@@ -588,6 +588,21 @@ impl Client {
         Ok(contact)
     }
 
+    /// Adds (approves) many contacts at once — an import — with one config change for
+    /// the other devices.
+    pub fn add_contacts(&self, ids: &[AccountId]) -> Result<()> {
+        for id in ids {
+            standard_account(id)?;
+        }
+        let now = self.now();
+        for id in ids {
+            let key = id.to_string();
+            self.inner.db.update_contact(&key, ContactChange::Approved(true), now)?;
+            self.inner.db.set_request(&key, false)?;
+        }
+        sync::changed(&self.inner, sync::CONTACTS)
+    }
+
     /// Forgets a contact: no longer approved, so the conversation (kept) is a message
     /// request again until accepted.
     pub fn remove_contact(&self, id: &AccountId) -> Result<()> {

@@ -1102,6 +1102,43 @@ mod tests {
     }
 
     #[test]
+    fn read_positions_from_other_devices_cover_earlier_and_later_messages() {
+        let (_dir, db, _) = open();
+        db.ensure_conversation("05bb", 1, false).unwrap();
+        let incoming = |sent_at: u64| NewMessage {
+            conversation: "05bb",
+            outgoing: false,
+            author: "05bb",
+            body: "hi",
+            sent_at,
+            received_at: 1000,
+            status: MessageStatus::Received,
+            hash: None,
+            disappearing: Disappearing::AfterRead(60),
+            expires_at: None,
+            synced: false,
+        };
+        let early = db.insert_message(&incoming(10)).unwrap().unwrap();
+        db.insert_message(&incoming(30)).unwrap().unwrap();
+        assert_eq!(db.conversation("05bb").unwrap().unwrap().unread, 2);
+        // Read up to 20 elsewhere: the first is read (its after-read timer starts now).
+        let position =
+            ReadPosition { conversation: "05bb".into(), last_read: 20, marked_unread: false };
+        db.put_read_position(&position, true, 5000).unwrap();
+        let first = db.message(early).unwrap().unwrap();
+        assert_eq!((first.status, first.expires_at), (MessageStatus::Read, Some(65_000)));
+        assert_eq!(db.conversation("05bb").unwrap().unwrap().unread, 1);
+        // A message fetched later that is not newer than the position arrives read.
+        let late = db.insert_message(&incoming(15)).unwrap().unwrap();
+        assert_eq!(db.message(late).unwrap().unwrap().status, MessageStatus::Read);
+        assert_eq!(db.conversation("05bb").unwrap().unwrap().unread, 1);
+        assert_eq!(db.read_positions().unwrap(), [position]);
+        // Reading here moves the position to the newest message read.
+        db.mark_read("05bb", 6000).unwrap();
+        assert_eq!(db.read_positions().unwrap()[0].last_read, 30);
+    }
+
+    #[test]
     fn newer_schemas_are_refused() {
         let (dir, db, key) = open();
         db.with(|c| c.pragma_update(None, "user_version", 99)).unwrap();

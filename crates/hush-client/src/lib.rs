@@ -8,7 +8,9 @@
 //!   swarm requests with retries.
 //! - [`Client`]: sending (through a persistent outbox), receiving (a long-poll on the own
 //!   swarm), conversation features (requests, blocking, receipts, typing, unsend,
-//!   disappearing messages, Note to Self), and an [`Event`] stream for UIs.
+//!   disappearing messages, Note to Self), config sync with the account's other devices
+//!   (display name, contacts, read positions — libsession's config messages), restoring an
+//!   account's data ([`Client::restore`]), and an [`Event`] stream for UIs.
 //!
 //! A [`Client`] opened without [`Client::start`] never touches the network: listing
 //! conversations or contacts works offline. `start` runs the background tasks (outbox,

@@ -374,7 +374,14 @@ async fn dispatch(client: &Client, method: &str, p: &Value) -> Result<Value, Rpc
             if let Some(on) = p["typing_indicators"].as_bool() {
                 client.set_typing_indicators(on)?;
             }
-            json!({"read_receipts": client.read_receipts(), "typing_indicators": client.typing_indicators()})
+            if let Some(name) = p.get("display_name").filter(|v| !v.is_null()) {
+                let name = name
+                    .as_str()
+                    .ok_or_else(|| RpcError::invalid_params("display_name is a string"))?;
+                client.set_display_name(Some(name))?;
+            }
+            json!({"read_receipts": client.read_receipts(), "typing_indicators": client.typing_indicators(),
+                   "display_name": client.display_name()})
         }
         "disappearing" => {
             let conversation = account(p, "conversation")?;
