@@ -75,6 +75,9 @@ pub enum Command {
     Unsend(MessageIdArg),
     /// Try a failed message again.
     Retry(MessageIdArg),
+    /// Delete a message on this device and its copy in your swarm (so a restore does not
+    /// bring it back); the other side keeps theirs.
+    Delete(MessageIdArg),
     /// List contacts, or change one.
     Contacts(ContactsArgs),
     /// List message requests (first messages from people you have not approved), or answer

@@ -23,6 +23,7 @@ pub fn run(settings: &Settings, command: Command) -> Result<(), Failure> {
         Command::Messages(args) => messaging::messages(settings, &args),
         Command::Read(a) => messaging::read(settings, &a.id),
         Command::Unsend(a) => messaging::unsend(settings, a.id),
+        Command::Delete(a) => messaging::delete(settings, a.id),
         Command::Retry(a) => messaging::retry(settings, a.id),
         Command::Contacts(args) => messaging::contacts(settings, args.action),
         Command::Requests(args) => messaging::requests(settings, args.action),

@@ -455,6 +455,28 @@ impl Client {
         send::unsend(&self.inner, &self.message(id)?)
     }
 
+    /// Deletes a message here and its copy in our own swarm — a received message, or the
+    /// sync copy of one we sent — so neither our other devices' next restore nor this one
+    /// brings it back. The other side keeps theirs (to take back a message you sent, unsend
+    /// it). A message still being sent is not sent.
+    pub fn delete_message(&self, id: i64) -> Result<()> {
+        let message = self.message(id)?;
+        let own: Vec<String> = if !message.outgoing || message.conversation == self.inner.me {
+            message.hash.iter().cloned().collect()
+        } else {
+            self.inner.db.sync_hash(id)?.into_iter().collect()
+        };
+        self.inner.db.outbox_cancel(id)?;
+        send::delete_own(&self.inner, own)?;
+        self.inner.db.delete_message(id)?;
+        self.inner.emit(Event::Deleted {
+            id,
+            conversation: message.conversation,
+            reason: "deleted",
+        });
+        Ok(())
+    }
+
     /// Tells `to` we started or stopped typing (only when typing indicators are on).
     pub fn typing(&self, to: &AccountId, started: bool) -> Result<()> {
         if !self.inner.typing_enabled() {

@@ -46,7 +46,8 @@ pub enum Event {
         id: i64,
         /// Its conversation.
         conversation: String,
-        /// `unsent` or `expired`.
+        /// `unsent`, `deleted` (here, or with [`crate::Client::delete_message`]) or
+        /// `expired`.
         reason: &'static str,
     },
     /// A contact changed (approval, name, block).

@@ -78,14 +78,28 @@ pub(crate) fn changed(inner: &Inner, namespace: i16) -> Result<()> {
     if *next.data() == before {
         return Ok(());
     }
-    push(inner, namespace, &next.serialize(), state)
+    push(inner, namespace, next.seqno(), &next.serialize(), state)
 }
 
 /// Pushes a serialized config message: queues its stores, then the deletion of the copies it
-/// supersedes, and records it as the message we hold.
-fn push(inner: &Inner, namespace: i16, serialized: &[u8], mut state: ConfigState) -> Result<()> {
-    let parts =
+/// supersedes, and records it as the message we hold. A message that fits in one stored
+/// message goes in the protobuf wrapping older clients read, as the newest libsession still
+/// does; parts of a larger one go raw.
+fn push(
+    inner: &Inner,
+    namespace: i16,
+    seqno: i64,
+    serialized: &[u8],
+    mut state: ConfigState,
+) -> Result<()> {
+    let mut parts =
         config_wire::seal_config(serialized, inner.config_key.expose(), domain(namespace)?)?;
+    if let ([only], Some(kind)) = (parts.as_slice(), config_wire::user_config_kind(namespace)) {
+        let wrapped = config_wire::wrap_user_config(&inner.identity, kind, seqno, only)?;
+        if wrapped.len() <= config_wire::MAX_STORED {
+            parts = vec![wrapped];
+        }
+    }
     let me = *inner.identity.account_id();
     let now = inner.now();
     let mut hashes = Vec::with_capacity(parts.len());
@@ -286,7 +300,7 @@ fn adopt(inner: &Inner, namespace: i16, incoming: Vec<Incoming>) -> Result<()> {
         Merged::Merged(message) => {
             apply(inner, namespace, message.data(), &previous)?;
             state.obsolete.append(&mut arrived);
-            push(inner, namespace, &message.serialize(), state)
+            push(inner, namespace, message.seqno(), &message.serialize(), state)
         }
     }
 }

@@ -20,8 +20,9 @@
 //! | [`onion`] | onion hop crypto, layer build and peel, final responses (§6.2–6.4) |
 //! | [`bencode`] | strict, bounded bencode (§9.2) |
 //! | [`config`] | config data, diffs, the outer config message with its hash, and merging (§9.2–9.3) |
-//! | [`config_wire`] | config messages on the wire: padding, encryption, user-config wrapping (§9.5) |
-//! | [`config_objects`] | UserProfile, Contacts and 1:1 read-state fields over config data (§9.4) |
+//! | [`config_wire`] | config messages on the wire: compression, padding, encryption, multipart, user-config wrapping (§9.5) |
+//! | [`config_objects`] | UserProfile, Contacts and ConvoInfoVolatile fields over config data (§9.4) |
+//! | [`config_user_groups`] | UserGroups: groups, community rooms, legacy groups (§9.4) |
 //! | [`config_crypto`] | config message encryption and `padded_size` (§9.5 steps 3–4) |
 //! | [`blinding`] | community-blinded IDs (§1.3) |
 //! | [`slip39`] | SLIP-39 Shamir shares of the account seed (Trezor-compatible, crypto.md §5) |
@@ -54,6 +55,7 @@ pub mod blinding;
 pub mod config;
 pub mod config_crypto;
 pub mod config_objects;
+pub mod config_user_groups;
 pub mod config_wire;
 pub mod envelope;
 mod error;

@@ -338,6 +338,10 @@ async fn dispatch(client: &Client, method: &str, p: &Value) -> Result<Value, Rpc
             client.unsend(integer(p, "id")?)?;
             json!({})
         }
+        "delete" => {
+            client.delete_message(integer(p, "id")?)?;
+            json!({})
+        }
         "retry" => {
             client.retry(integer(p, "id")?)?;
             json!({})

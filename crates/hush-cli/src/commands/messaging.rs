@@ -1,5 +1,5 @@
 //! The messaging commands: `send`, `receive`, `conversations`, `messages`, `read`, `unsend`,
-//! `retry`, `contacts`, `requests`, `block`, `unblock`, `settings`, `disappearing`.
+//! `delete`, `retry`, `contacts`, `requests`, `block`, `unblock`, `settings`, `disappearing`.
 //!
 //! Commands that only read or change local state never touch the network. `send` queues the
 //! message (it survives anything once queued) and then tries to deliver it; what it could not
@@ -287,6 +287,17 @@ pub fn unsend(settings: &Settings, id: i64) -> Result<(), Failure> {
         }
         Ok(json!({"id": id, "unsent": true}))
     })
+}
+
+pub fn delete(settings: &Settings, id: i64) -> Result<(), Failure> {
+    let client = open_client(settings)?;
+    client.delete_message(id)?;
+    if settings.json {
+        output::json(&json!({"id": id, "deleted": true}));
+    } else {
+        output::note(&format!("message {id} deleted"));
+    }
+    deliver_if_networked(settings, &client)
 }
 
 pub fn retry(settings: &Settings, id: i64) -> Result<(), Failure> {

@@ -6,6 +6,8 @@
 //! - `decoders`: every decoder fed arbitrary bytes returns an error or a value, never panics.
 //! - `slip39`: Trezor's 45 SLIP-39 vectors, error messages, group splits.
 //! - `config`: config data and message encodings and hashes against libsession's tests.
+//! - `user_groups`: UserGroups and the group and community read states, by libsession's
+//!   storage rules (the contents its tests build, derived from its code).
 
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
@@ -13,6 +15,7 @@ mod config;
 mod decoders;
 mod roundtrip;
 mod slip39;
+mod user_groups;
 mod vectors;
 
 use serde_json::Value;

@@ -58,6 +58,10 @@ async fn a_restore_brings_back_profile_contacts_read_state_and_messages() {
     let gone = alice.send_text(&b, "sent by mistake").unwrap();
     alice.wait_sent(gone.id, Duration::from_secs(20)).await.unwrap();
     alice.unsend(gone.id).unwrap();
+    // Deleted here (and from the swarm): it does not come back either.
+    let deleted =
+        alice.messages(&b, 100).unwrap().into_iter().find(|m| m.body == "from bob 1").unwrap();
+    alice.delete_message(deleted.id).unwrap();
     flush(&alice).await;
 
     // A fresh device knows nothing but the seed.
@@ -87,15 +91,11 @@ async fn a_restore_brings_back_profile_contacts_read_state_and_messages() {
     assert!(contact(&dave).blocked);
     let messages = restored.messages(&b, 100).unwrap();
     let bodies: Vec<&str> = messages.iter().map(|m| m.body.as_str()).collect();
-    assert_eq!(
-        bodies,
-        ["hi bob", "from bob 0", "from bob 1", "from bob 2"],
-        "the unsent one stays gone"
-    );
+    assert_eq!(bodies, ["hi bob", "from bob 0", "from bob 2"], "unsent and deleted stay gone");
     let conversation = restored.db().conversation(&b.to_string()).unwrap().unwrap();
     assert_eq!(conversation.unread, 0, "read on the first device");
     assert!(!conversation.is_request);
-    assert_eq!(summary.messages, 4);
+    assert_eq!(summary.messages, 3);
     assert!(summary.contacts >= 3, "{summary:?}");
     assert!(restored.stats().dropped.is_empty(), "{:?}", restored.stats());
 
@@ -163,6 +163,21 @@ async fn online_devices_follow_each_other_and_offline_edits_converge() {
         assert_eq!(c.nickname.as_deref(), Some("X-ray"), "{c:?}");
         assert_eq!(device.display_name().as_deref(), Some("Alice"));
     }
+    // Each push deleted the copies it superseded: one config message per object is left.
+    let me = first.account_id();
+    let settled = eventually(Duration::from_secs(20), || async {
+        let mut ok = true;
+        for member in net.swarm_of(&me) {
+            let store = net.node(member).unwrap().store().unwrap();
+            for ns in [2, 3] {
+                let (live, _) = store.mailbox(me, ns, crate::now()).await.unwrap();
+                ok &= live.len() == 1;
+            }
+        }
+        ok
+    })
+    .await;
+    assert!(settled, "obsolete config messages were deleted");
     net.shutdown().await;
 }
 
