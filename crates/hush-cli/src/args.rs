@@ -71,6 +71,8 @@ pub enum Command {
     Messages(MessagesArgs),
     /// Mark a conversation read (sends read receipts when they are on).
     Read(IdArg),
+    /// Mark a conversation unread (on your other devices too) until it is read.
+    Unread(IdArg),
     /// Unsend one of your messages: deleted for the recipient, your other devices and here.
     Unsend(MessageIdArg),
     /// Try a failed message again.
@@ -167,6 +169,19 @@ pub enum ContactsAction {
         /// The nickname.
         #[arg(value_name = "NAME")]
         name: Option<String>,
+    },
+    /// Pin a contact's conversation (shown first; synced to your other devices).
+    Pin(IdArg),
+    /// Unpin it.
+    Unpin(IdArg),
+    /// How a contact's messages notify (synced to your other devices).
+    Notifications {
+        /// The contact.
+        #[arg(value_name = "ACCOUNT_ID")]
+        id: AccountId,
+        /// default, all, mentions or off.
+        #[arg(value_name = "MODE", value_parser = ["default", "all", "mentions", "off"])]
+        mode: String,
     },
 }
 

@@ -22,6 +22,7 @@ pub fn run(settings: &Settings, command: Command) -> Result<(), Failure> {
         Command::Conversations => messaging::conversations(settings),
         Command::Messages(args) => messaging::messages(settings, &args),
         Command::Read(a) => messaging::read(settings, &a.id),
+        Command::Unread(a) => messaging::unread(settings, &a.id),
         Command::Unsend(a) => messaging::unsend(settings, a.id),
         Command::Delete(a) => messaging::delete(settings, a.id),
         Command::Retry(a) => messaging::retry(settings, a.id),

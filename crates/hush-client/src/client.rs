@@ -72,6 +72,12 @@ pub struct Stats {
     pub duplicates: u64,
     /// Config messages from our swarm handled (from other devices, or earlier pushes).
     pub configs: u64,
+    /// Polls of our swarm that answered.
+    pub polls: u64,
+    /// Polls that failed (the poller tries again, on another member or path).
+    pub poll_failures: u64,
+    /// Why the last failed poll failed.
+    pub last_poll_error: Option<String>,
     /// Messages dropped, by reason (`undecryptable`, `blocked`, `invalid`, `expired`, …).
     pub dropped: BTreeMap<String, u64>,
 }
@@ -634,6 +640,35 @@ impl Client {
         }
         self.inner.db.set_request(&key, true)?;
         sync::changed(&self.inner, sync::CONTACTS)
+    }
+
+    /// Pins a contact's conversation (shown first) or unpins it.
+    pub fn set_pinned(&self, id: &AccountId, pinned: bool) -> Result<Contact> {
+        self.change_contact(id, ContactChange::Priority(i64::from(pinned)))
+    }
+
+    /// Sets how a contact's messages notify: 0 default, 1 all, 2 none, 3 mentions only.
+    pub fn set_notifications(&self, id: &AccountId, mode: i64) -> Result<Contact> {
+        if !(0..=3).contains(&mode) {
+            return Err(Error::InvalidInput("notifications are 0 to 3".to_owned()));
+        }
+        self.change_contact(id, ContactChange::Notifications(mode))
+    }
+
+    /// Mutes a contact until `until` (seconds since the epoch; 0 unmutes).
+    pub fn set_muted_until(&self, id: &AccountId, until: i64) -> Result<Contact> {
+        self.change_contact(id, ContactChange::MuteUntil(until.max(0)))
+    }
+
+    /// Marks a conversation unread (until it is read again), here and on our other devices.
+    pub fn mark_unread(&self, conversation: &AccountId) -> Result<()> {
+        if !self.inner.db.set_marked_unread(&conversation.to_string(), true)? {
+            return Err(Error::NotFound(format!(
+                "no conversation with {}",
+                Redacted(conversation)
+            )));
+        }
+        sync::changed(&self.inner, sync::CONVO_INFO)
     }
 
     /// Sets (or clears, with `None`) the nickname of a contact.

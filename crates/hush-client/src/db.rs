@@ -145,6 +145,10 @@ pub struct Conversation {
     pub disappearing: Disappearing,
     /// The newest message's text.
     pub last_message: Option<String>,
+    /// Pinned (shown first).
+    pub pinned: bool,
+    /// Marked unread by hand (until read).
+    pub marked_unread: bool,
 }
 
 /// Someone we know.
@@ -162,6 +166,12 @@ pub struct Contact {
     pub approved_me: bool,
     /// Their messages are dropped.
     pub blocked: bool,
+    /// −1 hidden, 0 normal, above 0 pinned.
+    pub priority: i64,
+    /// 0 default, 1 all messages, 2 none, 3 mentions only.
+    pub notifications: i64,
+    /// Muted until (seconds since the epoch; 0: not muted).
+    pub mute_until: i64,
 }
 
 /// A request to the network waiting in the outbox.
@@ -309,10 +319,11 @@ impl Db {
                 "SELECT v.id, coalesce(k.nickname, k.display_name), v.last_activity, v.unread,
                         v.is_request, v.expire_mode, v.expire_secs,
                         (SELECT body FROM messages m WHERE m.conversation = v.id
-                         ORDER BY sent_at DESC, id DESC LIMIT 1)
+                         ORDER BY sent_at DESC, id DESC LIMIT 1),
+                        coalesce(k.priority, 0) > 0, v.marked_unread
                  FROM conversations v LEFT JOIN contacts k ON k.account_id = v.id
                  WHERE v.is_request = ?1
-                 ORDER BY v.last_activity DESC",
+                 ORDER BY coalesce(k.priority, 0) > 0 DESC, v.last_activity DESC",
             )?
             .query_map([requests], |r| {
                 Ok(Conversation {
@@ -323,6 +334,8 @@ impl Db {
                     is_request: r.get(4)?,
                     disappearing: Disappearing::from_parts(r.get(5)?, r.get(6)?),
                     last_message: r.get(7)?,
+                    pinned: r.get(8)?,
+                    marked_unread: r.get(9)?,
                 })
             })?
             .collect()
@@ -336,6 +349,17 @@ impl Db {
             .into_iter()
             .chain(self.conversations(true)?)
             .find(|c| c.id == id))
+    }
+
+    /// Marks a conversation unread by hand (or not).
+    pub(crate) fn set_marked_unread(&self, id: &str, unread: bool) -> Result<bool> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE conversations SET marked_unread = ?2 WHERE id = ?1",
+                params![id, unread],
+            )
+            .map(|n| n > 0)
+        })
     }
 
     /// Makes a request an ordinary conversation (accepted), or records that it is one.
@@ -392,7 +416,8 @@ impl Db {
     pub fn contacts(&self) -> Result<Vec<Contact>> {
         self.with(|c| {
             c.prepare(
-                "SELECT account_id, display_name, nickname, approved, approved_me, blocked
+                "SELECT account_id, display_name, nickname, approved, approved_me, blocked,
+                        priority, notify, mute_until
                  FROM contacts ORDER BY coalesce(nickname, display_name, account_id)",
             )?
             .query_map([], contact_row)?
@@ -404,7 +429,8 @@ impl Db {
     pub fn contact(&self, account_id: &str) -> Result<Option<Contact>> {
         self.with(|c| {
             c.query_row(
-                "SELECT account_id, display_name, nickname, approved, approved_me, blocked
+                "SELECT account_id, display_name, nickname, approved, approved_me, blocked,
+                        priority, notify, mute_until
                  FROM contacts WHERE account_id = ?1",
                 [account_id],
                 contact_row,
@@ -426,6 +452,9 @@ impl Db {
             ContactChange::Approved(b) => ("approved", i64::from(b).into()),
             ContactChange::ApprovedMe(b) => ("approved_me", i64::from(b).into()),
             ContactChange::Blocked(b) => ("blocked", i64::from(b).into()),
+            ContactChange::Priority(p) => ("priority", p.into()),
+            ContactChange::Notifications(n) => ("notify", n.into()),
+            ContactChange::MuteUntil(t) => ("mute_until", t.into()),
         };
         self.with(|c| {
             c.execute(
@@ -951,6 +980,9 @@ pub(crate) enum ContactChange<'a> {
     Approved(bool),
     ApprovedMe(bool),
     Blocked(bool),
+    Priority(i64),
+    Notifications(i64),
+    MuteUntil(i64),
 }
 
 fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
@@ -961,6 +993,9 @@ fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
         approved: r.get(3)?,
         approved_me: r.get(4)?,
         blocked: r.get(5)?,
+        priority: r.get(6)?,
+        notifications: r.get(7)?,
+        mute_until: r.get(8)?,
     })
 }
 

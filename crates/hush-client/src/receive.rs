@@ -65,6 +65,10 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
             Ok(_) => failures = 0,
             Err(e) => {
                 failures += 1;
+                inner.count(|s| {
+                    s.poll_failures += 1;
+                    s.last_poll_error = Some(e.to_string());
+                });
                 member = None;
                 tracing::debug!(error = %e, "poll failed");
                 let pause = Duration::from_millis((250u64 << failures.min(6)).min(15_000));
@@ -156,6 +160,7 @@ async fn poll_once(
     let (node, body) = net.account_rpc(&me, member.as_ref(), "batch", params, timeout).await?;
     let node_key = hex::encode(node.ed25519.as_bytes());
     *member = Some(node);
+    inner.count(|s| s.polls += 1);
     let results = body["results"].as_array().cloned().unwrap_or_default();
     let mut polled = Polled { messages: 0, more: false };
     for (&ns, result) in POLLED.iter().zip(&results) {

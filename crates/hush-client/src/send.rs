@@ -327,8 +327,12 @@ pub(crate) fn set_disappearing(
 pub(crate) fn mark_read(inner: &Inner, conversation: &AccountId) -> Result<usize> {
     let key = conversation.to_string();
     let now = inner.now();
+    let was_marked_unread = inner.db.conversation(&key)?.is_some_and(|c| c.marked_unread);
     let read = inner.db.mark_read(&key, now)?;
     if read.is_empty() {
+        if was_marked_unread {
+            sync::changed(inner, sync::CONVO_INFO)?;
+        }
         return Ok(0);
     }
     sync::changed(inner, sync::CONVO_INFO)?;

@@ -370,6 +370,19 @@ async fn dispatch(client: &Client, method: &str, p: &Value) -> Result<Value, Rpc
             json!({})
         }
         "block" => contact_json(&client.block(&account(p, "account_id")?)?),
+        "contact_pin" => {
+            let pinned = p["pinned"].as_bool().unwrap_or(true);
+            contact_json(&client.set_pinned(&account(p, "account_id")?, pinned)?)
+        }
+        "contact_notifications" => {
+            let mode =
+                p["mode"].as_i64().ok_or_else(|| RpcError::invalid_params("mode is 0 to 3"))?;
+            contact_json(&client.set_notifications(&account(p, "account_id")?, mode)?)
+        }
+        "mark_unread" => {
+            client.mark_unread(&account(p, "conversation")?)?;
+            json!({})
+        }
         "unblock" => contact_json(&client.unblock(&account(p, "account_id")?)?),
         "settings" => {
             if let Some(on) = p["read_receipts"].as_bool() {

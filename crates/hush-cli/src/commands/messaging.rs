@@ -289,6 +289,13 @@ pub fn unsend(settings: &Settings, id: i64) -> Result<(), Failure> {
     })
 }
 
+pub fn unread(settings: &Settings, id: &AccountId) -> Result<(), Failure> {
+    with_delivery(settings, |client| {
+        client.mark_unread(id)?;
+        Ok(json!({"conversation": id.to_string(), "unread": true}))
+    })
+}
+
 pub fn delete(settings: &Settings, id: i64) -> Result<(), Failure> {
     let client = open_client(settings)?;
     client.delete_message(id)?;
@@ -329,6 +336,9 @@ fn print_contact(settings: &Settings, c: &Contact) {
         if c.blocked {
             flags.push("blocked");
         }
+        if c.priority > 0 {
+            flags.push("pinned");
+        }
         let name = c.nickname.clone().or_else(|| c.display_name.clone()).unwrap_or_default();
         output::result(&format!("{} {name} [{}]", c.account_id, flags.join(", ")));
     }
@@ -355,6 +365,19 @@ pub fn contacts(settings: &Settings, action: Option<ContactsAction>) -> Result<(
         }
         Some(ContactsAction::Nickname { id, name }) => {
             print_contact(settings, &client.set_nickname(&id, name.as_deref())?);
+        }
+        Some(ContactsAction::Pin(a)) => print_contact(settings, &client.set_pinned(&a.id, true)?),
+        Some(ContactsAction::Unpin(a)) => {
+            print_contact(settings, &client.set_pinned(&a.id, false)?);
+        }
+        Some(ContactsAction::Notifications { id, mode }) => {
+            let mode = match mode.as_str() {
+                "all" => 1,
+                "off" => 2,
+                "mentions" => 3,
+                _ => 0,
+            };
+            print_contact(settings, &client.set_notifications(&id, mode)?);
         }
     }
     deliver_if_networked(settings, &client)

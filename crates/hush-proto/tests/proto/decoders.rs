@@ -12,6 +12,41 @@ use hush_sodium::x25519::X25519KeyPair;
 use proptest::prelude::*;
 use prost::Message;
 
+/// Config data shaped like the objects': their section and field keys, 33-byte IDs, and
+/// values of every type, nested.
+fn config_dict() -> impl Strategy<Value = hush_proto::config::Dict> {
+    use hush_proto::config::{Scalar, Value};
+    let key = prop_oneof![
+        proptest::sample::select(vec![
+            "1", "g", "o", "C", "c", "R", "#", "n", "N", "K", "k", "s", "m", "a", "r", "u", "e",
+            "E", "+", "@", "!", "j", "i", "p", "q", "A", "b",
+        ])
+        .prop_map(|k| k.as_bytes().to_vec()),
+        (prop_oneof![Just(3u8), Just(5u8)], proptest::collection::vec(any::<u8>(), 32))
+            .prop_map(|(p, rest)| [vec![p], rest].concat()),
+        proptest::collection::vec(any::<u8>(), 0..12),
+    ];
+    let scalar = prop_oneof![
+        any::<i64>().prop_map(Scalar::Int),
+        prop_oneof![Just(0i64), Just(1), Just(2), Just(3), Just(-1)].prop_map(Scalar::Int),
+        proptest::collection::vec(any::<u8>(), 0..110).prop_map(Scalar::Str),
+        proptest::collection::vec(any::<u8>(), 32..=33).prop_map(Scalar::Str),
+    ];
+    let leaf = scalar.clone().prop_map(Value::Scalar);
+    let value = leaf.prop_recursive(3, 48, 6, move |inner| {
+        prop_oneof![
+            proptest::collection::btree_map(key.clone(), inner, 0..6).prop_map(Value::Dict),
+            proptest::collection::btree_set(scalar.clone(), 0..4).prop_map(Value::Set),
+        ]
+    });
+    proptest::collection::btree_map(
+        proptest::sample::select(vec!["1", "g", "o", "C", "c", "n", "p", "q", "+", "e"])
+            .prop_map(|k| k.as_bytes().to_vec()),
+        value,
+        0..6,
+    )
+}
+
 fn node() -> X25519KeyPair {
     hush_sodium::cryptobox::seed_keypair(&Secret::from_array([4; 32]))
 }
@@ -39,6 +74,61 @@ proptest! {
             hush_proto::config_wire::seal(&[b"z".as_slice(), &data].concat(), &[3; 32], "Contacts")
                 .unwrap();
         let _ = hush_proto::config_wire::open(&sealed, &[3; 32], "Contacts");
+    }
+
+    #[test]
+    fn multipart_config_junk(
+        data in proptest::collection::vec(any::<u8>(), 0..300),
+        index in 0u8..4,
+        count in 0u8..4,
+    ) {
+        use hush_proto::config_wire::{self, Opened};
+        // An 'm' part with junk, or a well-formed part with a junk chunk: no panic, and
+        // reassembly of whatever parts opened checks their hash.
+        let junk = config_wire::seal(&[b"m".as_slice(), &data].concat(), &[3; 32], "Contacts").unwrap();
+        let _ = config_wire::open(&junk, &[3; 32], "Contacts");
+        let mut framed = vec![b'm'];
+        hush_proto::bencode::Bt::List(vec![
+            hush_proto::bencode::Bt::Bytes([9; 32].to_vec()),
+            hush_proto::bencode::Bt::Int(i64::from(index)),
+            hush_proto::bencode::Bt::Int(i64::from(count)),
+            hush_proto::bencode::Bt::Bytes(data.clone()),
+        ])
+        .encode_into(&mut framed);
+        let sealed = config_wire::seal(&framed, &[3; 32], "Contacts").unwrap();
+        if let Ok(Opened::Part(part)) = config_wire::open(&sealed, &[3; 32], "Contacts") {
+            let twice = [part.clone(), part];
+            let _ = config_wire::reassemble(&[9; 32], &twice);
+        }
+    }
+
+    #[test]
+    fn config_objects_from_any_data(dict in config_dict()) {
+        // Whatever data a config message holds, reading its objects never panics, and what
+        // is read can be written back.
+        use hush_proto::config_objects as objects;
+        use hush_proto::config_user_groups as groups;
+        let _ = objects::UserProfile::load(&dict);
+        let mut out = dict.clone();
+        for c in objects::contacts(&dict) {
+            objects::set_contact(&mut out, &c);
+        }
+        for s in objects::read_states(&dict) {
+            objects::set_read_state(&mut out, &s, 1_700_000_000_000);
+        }
+        for r in objects::community_read_states(&dict) {
+            let _ = objects::set_community_read_state(&mut out, &r, 1_700_000_000_000);
+        }
+        let all = groups::load(&dict);
+        for g in &all.groups {
+            prop_assert!(groups::set_group(&mut out, g).is_ok());
+        }
+        for c in &all.communities {
+            let _ = groups::set_community(&mut out, c);
+        }
+        for g in &all.legacy_groups {
+            prop_assert!(groups::set_legacy_group(&mut out, g).is_ok());
+        }
     }
 
     #[test]

@@ -55,6 +55,8 @@ async fn a_restore_brings_back_profile_contacts_read_state_and_messages() {
     alice.add_contact(&carol).unwrap();
     alice.set_nickname(&carol, Some("Caz")).unwrap();
     alice.block(&dave).unwrap();
+    alice.set_pinned(&b, true).unwrap();
+    alice.set_notifications(&carol, 2).unwrap();
     let gone = alice.send_text(&b, "sent by mistake").unwrap();
     alice.wait_sent(gone.id, Duration::from_secs(20)).await.unwrap();
     alice.unsend(gone.id).unwrap();
@@ -89,11 +91,13 @@ async fn a_restore_brings_back_profile_contacts_read_state_and_messages() {
     assert_eq!(contact(&carol).nickname.as_deref(), Some("Caz"));
     assert!(contact(&carol).approved && !contact(&carol).blocked);
     assert!(contact(&dave).blocked);
+    assert_eq!((contact(&b).priority, contact(&carol).notifications), (1, 2));
     let messages = restored.messages(&b, 100).unwrap();
     let bodies: Vec<&str> = messages.iter().map(|m| m.body.as_str()).collect();
     assert_eq!(bodies, ["hi bob", "from bob 0", "from bob 2"], "unsent and deleted stay gone");
     let conversation = restored.db().conversation(&b.to_string()).unwrap().unwrap();
     assert_eq!(conversation.unread, 0, "read on the first device");
+    assert!(conversation.pinned);
     assert!(!conversation.is_request);
     assert_eq!(summary.messages, 3);
     assert!(summary.contacts >= 3, "{summary:?}");
@@ -234,5 +238,25 @@ async fn messages_go_after_14_days_configs_after_30_unless_refreshed() {
     let (_d, again, abandoned) = restore_fresh(&net, &left_seed).await;
     assert_eq!((abandoned.display_name, abandoned.messages, abandoned.contacts), (None, 0, 0));
     assert_eq!(again.stats().configs, 0);
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_larger_than_one_message_travels_in_parts() {
+    let net = Testnet::builder().nodes(4).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let seed = AccountSeed::generate(&mut SystemRng);
+    let alice = person(dir.path(), "alice", &net, Some(copy(&seed)));
+    let many: Vec<AccountId> = (0..2500).map(|_| stranger()).collect();
+    alice.add_contacts(&many).unwrap();
+    flush(&alice).await;
+    let me = alice.account_id();
+    let member = net.swarm_of(&me)[0];
+    let store = net.node(member).unwrap().store().unwrap();
+    let (parts, _) = store.mailbox(me, 3, crate::now()).await.unwrap();
+    assert!(parts.len() >= 2, "{} stored message(s)", parts.len());
+    let (_d, restored, summary) = restore_fresh(&net, &seed).await;
+    assert_eq!(summary.contacts, 2500);
+    assert!(restored.contacts().unwrap().iter().all(|c| c.approved));
     net.shutdown().await;
 }
