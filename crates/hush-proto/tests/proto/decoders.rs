@@ -92,7 +92,7 @@ proptest! {
             hush_proto::bencode::Bt::Bytes([9; 32].to_vec()),
             hush_proto::bencode::Bt::Int(i64::from(index)),
             hush_proto::bencode::Bt::Int(i64::from(count)),
-            hush_proto::bencode::Bt::Bytes(data.clone()),
+            hush_proto::bencode::Bt::Bytes(data),
         ])
         .encode_into(&mut framed);
         let sealed = config_wire::seal(&framed, &[3; 32], "Contacts").unwrap();
