@@ -28,10 +28,11 @@ use hush_proto::AccountId;
 use hush_proto::onion::{self, EncType, OnionNode};
 use hush_proto::registry::{Node, SignedRegistry};
 use hush_sodium::SystemRng;
+use hush_sodium::ed25519::Ed25519PublicKey;
 use serde_json::{Value, json};
 
 pub(crate) use self::paths::random_index;
-use self::paths::{OnionPath, PATH_COUNT, PATH_STRIKE_LIMIT, build_path, shuffled};
+use self::paths::{OnionPath, PATH_COUNT, PATH_LENGTH, PATH_STRIKE_LIMIT, build_path, shuffled};
 use self::pool::Pool;
 use crate::{Error, Result};
 
@@ -60,6 +61,8 @@ pub struct NetConfig {
 enum Failure {
     /// The path (its guard, or a relay) failed.
     Path(String),
+    /// A relay of the path named this hop as unreachable.
+    Hop(Ed25519PublicKey, String),
     /// The destination could not be reached.
     Destination(String),
 }
@@ -280,7 +283,13 @@ impl Net {
         if have >= PATH_COUNT {
             return Ok(());
         }
-        let pool = self.nodes();
+        let mut pool = self.nodes();
+        if pool.len() < PATH_LENGTH {
+            // Everyone struck out (a network that was down, or our own link): strikes are
+            // old news by now; start over rather than stay stuck.
+            self.pool().forgive_all();
+            pool = self.nodes();
+        }
         if pool.is_empty() {
             return Err(Error::NoNetwork("the registry lists no usable node".to_owned()));
         }
@@ -378,10 +387,14 @@ impl Net {
             .ok_or_else(|| Failure::Path("answer cut off or too large".to_owned()))?;
         if status != 200 {
             let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
-            // "Next node not found: <key>" names the hop that could not be reached.
+            // "Next node not found / not reachable: <key>" names the hop that failed.
             let dest_hex = hex::encode(dest.ed25519.as_bytes());
+            let named_hop =
+                hops.iter().map(|h| h.ed25519).find(|k| text.contains(&hex::encode(k.as_bytes())));
             return Err(if text.contains(&dest_hex) || (hops.is_empty() && status != 504) {
                 Failure::Destination(format!("{status}: {text}"))
+            } else if let Some(hop) = named_hop {
+                Failure::Hop(hop, format!("{status}: {text}"))
             } else {
                 Failure::Path(format!("{status}: {text}"))
             });
@@ -429,6 +442,16 @@ impl Net {
         }
     }
 
+    fn drop_hop(&self, hop: &Ed25519PublicKey) {
+        {
+            let mut pool = self.pool();
+            for _ in 0..pool::NODE_STRIKE_LIMIT {
+                pool.strike(hop);
+            }
+        }
+        self.paths().retain(|p| !p.nodes.iter().any(|n| n.ed25519 == *hop));
+    }
+
     fn path_ok(&self, guard: &[u8; 32]) {
         if let Some(p) = self.paths().iter_mut().find(|p| p.guard().ed25519.as_bytes() == guard) {
             p.strikes = 0;
@@ -471,6 +494,12 @@ impl Net {
                         self.strike_path(g);
                     }
                     avoid = guard;
+                    last = why;
+                }
+                Err(Failure::Hop(hop, why)) => {
+                    // A relay is down: that node is struck out and every path through it
+                    // rebuilt; the guard, which answered, keeps its place.
+                    self.drop_hop(&hop);
                     last = why;
                 }
                 Err(Failure::Destination(why)) => {

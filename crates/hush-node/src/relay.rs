@@ -89,9 +89,11 @@ pub(crate) async fn handle(
                 Ok((status, json, body)) => OnionReply { status, json, body },
                 Err(PeerError::Timeout) => OnionReply::text(504, "Request time out"),
                 Err(PeerError::BadResponse) => OnionReply::text(500, "Invalid response from snode"),
-                Err(PeerError::Unreachable | PeerError::Partitioned) => {
-                    OnionReply::text(502, "Next node not reachable")
-                }
+                // Naming the hop lets the client avoid that node rather than the whole path.
+                Err(PeerError::Unreachable | PeerError::Partitioned) => OnionReply::text(
+                    502,
+                    format!("Next node not reachable: {}", hex::encode(destination.as_bytes())),
+                ),
             }
         }
         NextHop::Proxy { .. } => OnionReply::text(

@@ -94,6 +94,11 @@ impl Pool {
             .collect()
     }
 
+    /// Forgets every strike.
+    pub(crate) fn forgive_all(&mut self) {
+        self.strikes.clear();
+    }
+
     /// Whether a node may be used.
     pub(crate) fn usable(&self, key: &Ed25519PublicKey) -> bool {
         self.strikes.get(key).is_none_or(|s| *s < NODE_STRIKE_LIMIT)
