@@ -43,9 +43,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "HUSH_NETWORK", value_name = "FILE")]
     network: Option<PathBuf>,
 
-    /// What to do.
+    /// What to do (nothing: open the terminal UI).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Top-level commands.

@@ -7,6 +7,7 @@ mod daemon;
 mod devnet;
 mod messaging;
 pub mod session;
+pub mod tui;
 
 use crate::Failure;
 use crate::args::{Command, Settings};

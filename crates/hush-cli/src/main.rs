@@ -60,7 +60,11 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(failure) => return report(&failure),
     };
-    match commands::run(&settings, cli.command) {
+    let result = match cli.command {
+        Some(command) => commands::run(&settings, command),
+        None => commands::tui::run(&settings),
+    };
+    match result {
         Ok(()) => ExitCode::from(exit::OK),
         Err(failure) => report(&failure),
     }

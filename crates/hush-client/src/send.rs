@@ -359,21 +359,8 @@ pub(crate) fn mark_read(inner: &Inner, conversation: &AccountId) -> Result<usize
     }
     for (expiry, all) in by_expiry {
         for hashes in all.chunks(MAX_HASHES_PER_REQUEST) {
-            let data = json!({ "messages": hashes, "expiry": expiry }).to_string();
-            inner.db.enqueue(
-                &NewOutbox {
-                    message_id: None,
-                    action: "expire",
-                    destination: &inner.me,
-                    namespace: 0,
-                    data: data.as_bytes(),
-                    ttl_ms: 0,
-                    timestamp: now,
-                    give_up_at: expiry,
-                },
-                now,
-            )?;
-            inner.outbox_wake.notify_one();
+            let request = json!({ "messages": hashes, "expiry": expiry });
+            queue_own_request(inner, "expire", &request, expiry)?;
         }
     }
     inner.expiry_wake.notify_one();
@@ -418,18 +405,33 @@ pub(crate) fn delete_own(inner: &Inner, hashes: Vec<String>) -> Result<()> {
     if hashes.is_empty() {
         return Ok(());
     }
+    let give_up_at = inner.now() + GIVE_UP_AFTER_MS;
+    for chunk in hashes.chunks(MAX_HASHES_PER_REQUEST) {
+        queue_own_request(inner, "delete", &json!({ "messages": chunk }), give_up_at)?;
+    }
+    Ok(())
+}
+
+/// Queues a request about messages in our own swarm (`delete`, `expire`; `request` is what
+/// the outbox turns into its parameters), tried until `give_up_at`.
+pub(crate) fn queue_own_request(
+    inner: &Inner,
+    action: &str,
+    request: &serde_json::Value,
+    give_up_at: u64,
+) -> Result<()> {
     let now = inner.now();
-    let data = json!({ "messages": hashes }).to_string();
+    let data = request.to_string();
     inner.db.enqueue(
         &NewOutbox {
             message_id: None,
-            action: "delete",
+            action,
             destination: &inner.me,
             namespace: 0,
             data: data.as_bytes(),
             ttl_ms: 0,
             timestamp: now,
-            give_up_at: now + GIVE_UP_AFTER_MS,
+            give_up_at,
         },
         now,
     )?;

@@ -154,22 +154,8 @@ pub(crate) fn bump_expiry_if_due(inner: &Inner) -> Result<()> {
     }
     if !hashes.is_empty() {
         let expiry = now + CONFIG_TTL_MS;
-        let data = serde_json::json!({ "messages": hashes, "expiry": expiry, "shorten": false })
-            .to_string();
-        inner.db.enqueue(
-            &NewOutbox {
-                message_id: None,
-                action: "expire",
-                destination: &inner.me,
-                namespace: 0,
-                data: data.as_bytes(),
-                ttl_ms: 0,
-                timestamp: now,
-                give_up_at: now + GIVE_UP_AFTER_MS,
-            },
-            now,
-        )?;
-        inner.outbox_wake.notify_one();
+        let request = serde_json::json!({ "messages": hashes, "expiry": expiry, "shorten": false });
+        send::queue_own_request(inner, "expire", &request, now + GIVE_UP_AFTER_MS)?;
     }
     inner.db.set_setting(BUMPED_AT, &now.to_string())
 }

@@ -1,0 +1,16 @@
+//! The hush terminal UI, in the manner of gurk and iamb: a conversation list (pinned first,
+//! unread counts, message requests apart), the open conversation with delivery status and a
+//! multi-line composer, overlays for help, new conversations and the account.
+//!
+//! - [`model`]: view models, terminal-free and unit-tested;
+//! - [`app`]: the state and what keys do to it (keys become [`app::Action`]s);
+//! - [`ui`]: drawing with ratatui (80×24 and up, `NO_COLOR` honoured);
+//! - [`run`]: the terminal and the event loop over a [`hush_client::Client`], whose tasks do
+//!   all network work — the UI only renders events and database reads.
+
+pub mod app;
+pub mod model;
+pub mod run;
+pub mod ui;
+
+pub use run::run;

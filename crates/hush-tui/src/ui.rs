@@ -1,0 +1,351 @@
+//! Drawing [`App`] with ratatui: the conversation list on the left, the open conversation
+//! (header, messages, composer) on the right, a status line, and overlays (help, new
+//! conversation, account). Works from 80×24 up; honours `NO_COLOR`.
+
+use qrcode::render::unicode::Dense1x2;
+use qrcode::{EcLevel, QrCode};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap};
+
+use crate::app::{App, Focus, Overlay};
+use crate::model::account_input::{IdCheck, check_account_id};
+
+/// Colours, or none (`NO_COLOR`).
+#[derive(Clone, Copy, Debug)]
+pub struct Theme {
+    accent: Style,
+    dim: Style,
+    selected: Style,
+    warn: Style,
+}
+
+impl Theme {
+    /// Colours unless `no_color`.
+    pub fn new(no_color: bool) -> Self {
+        if no_color {
+            Self {
+                accent: Style::new().add_modifier(Modifier::BOLD),
+                dim: Style::new(),
+                selected: Style::new().add_modifier(Modifier::REVERSED),
+                warn: Style::new().add_modifier(Modifier::BOLD),
+            }
+        } else {
+            Self {
+                accent: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                dim: Style::new().fg(Color::DarkGray),
+                selected: Style::new().bg(Color::Blue).fg(Color::White),
+                warn: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            }
+        }
+    }
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
+    let [main, status] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(frame.area());
+    let list_width = (main.width / 3).clamp(24, 40);
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(list_width), Constraint::Min(20)]).areas(main);
+    draw_list(frame, app, theme, left);
+    draw_conversation(frame, app, theme, right);
+    let pending =
+        if app.pending > 0 { format!(" · {} to send", app.pending) } else { String::new() };
+    let line = Line::from(vec![
+        Span::styled(format!(" {} ", app.my_name.as_deref().unwrap_or("hush")), theme.accent),
+        Span::raw(format!("{}{pending}", app.status)),
+    ]);
+    frame.render_widget(Paragraph::new(line), status);
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Help => draw_help(frame, theme),
+        Overlay::NewConversation(typed) => draw_new_conversation(frame, theme, typed),
+        Overlay::Account => draw_account(frame, app, theme),
+    }
+}
+
+fn draw_list(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect) {
+    let mut items = Vec::new();
+    let mut shown_requests = false;
+    let mut index_of_selected = None;
+    for (i, row) in app.rows.iter().enumerate() {
+        if row.is_request && !shown_requests {
+            shown_requests = true;
+            items.push(ListItem::new(Line::styled("— message requests —", theme.dim)));
+        }
+        if i == app.selected {
+            index_of_selected = Some(items.len());
+        }
+        let pin = if row.pinned { "📌 " } else { "" };
+        let unread = if row.unread > 0 { format!(" ({})", row.unread) } else { String::new() };
+        let title = Line::from(vec![
+            Span::raw(pin),
+            Span::styled(
+                row.title.clone(),
+                if row.unread > 0 { theme.accent } else { Style::new() },
+            ),
+            Span::styled(unread, theme.accent),
+        ]);
+        let preview = Line::styled(format!("  {}", row.preview), theme.dim);
+        items.push(ListItem::new(Text::from(vec![title, preview])));
+    }
+    if items.is_empty() {
+        items.push(ListItem::new(Line::styled("no conversations — n starts one", theme.dim)));
+    }
+    let focused = app.focus == Focus::List && app.overlay == Overlay::None;
+    let block = Block::bordered().title(" Conversations ").border_style(if focused {
+        theme.accent
+    } else {
+        theme.dim
+    });
+    let list = List::new(items).block(block).highlight_style(theme.selected);
+    let mut state = ListState::default().with_selected(index_of_selected);
+    frame.render_stateful_widget(list, area, &mut state);
+}
+
+fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect) {
+    let composer_lines =
+        u16::try_from(app.composer.text().lines().count().clamp(1, 5)).unwrap_or(1);
+    let [messages_area, composer_area] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(composer_lines + 2)]).areas(area);
+    let Some(open) = &app.open else {
+        let hint = Paragraph::new(Text::from(vec![
+            Line::raw(""),
+            Line::styled("Enter opens the selected conversation; n starts a new one.", theme.dim),
+            Line::styled("a shows your Account ID; ? lists the keys; q quits.", theme.dim),
+        ]))
+        .block(Block::bordered());
+        frame.render_widget(hint, area);
+        return;
+    };
+    let mut title = format!(" {} ", app.open_title());
+    if app.typing {
+        title.push_str("· typing… ");
+    }
+    if app.open_row().is_some_and(|r| r.is_request) {
+        title.push_str("· message request: A accept, D decline, B block (in the list) ");
+    }
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    let selected = app.messages.len().checked_sub(1 + app.message_cursor);
+    for (i, m) in app.messages.iter().enumerate() {
+        let mut head = vec![
+            Span::styled(format!("{} ", m.time), theme.dim),
+            Span::styled(m.author.clone(), if m.outgoing { Style::new() } else { theme.accent }),
+        ];
+        if !m.status.is_empty() {
+            let style = if m.failed { theme.warn } else { theme.dim };
+            let text = if m.failed {
+                " failed — Ctrl-R retries".to_owned()
+            } else {
+                format!(" {}", m.status)
+            };
+            head.push(Span::styled(text, style));
+        }
+        let marked = app.focus == Focus::Composer && selected == Some(i) && app.message_cursor > 0;
+        let mut head_line = Line::from(head);
+        if marked {
+            head_line = head_line.style(theme.selected);
+        }
+        lines.push(head_line);
+        for body_line in m.body.lines() {
+            lines.push(Line::raw(format!("  {body_line}")));
+        }
+    }
+    let height = messages_area.height.saturating_sub(2);
+    let inner_width = messages_area.width.saturating_sub(2).max(1);
+    // Keep the newest messages in view: scroll so the last lines show (wrapping counted).
+    let wrapped: usize =
+        lines.iter().map(|l| (l.width().max(1)).div_ceil(usize::from(inner_width))).sum();
+    let scroll = u16::try_from(wrapped.saturating_sub(usize::from(height))).unwrap_or(u16::MAX);
+    let messages = Paragraph::new(Text::from(lines))
+        .block(Block::bordered().title(title).border_style(theme.dim))
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0));
+    frame.render_widget(messages, messages_area);
+    let focused = app.focus == Focus::Composer && app.overlay == Overlay::None;
+    let composer = Paragraph::new(app.composer.text())
+        .block(
+            Block::bordered()
+                .title(" Message — Enter sends, Alt-Enter new line ")
+                .border_style(if focused { theme.accent } else { theme.dim }),
+        )
+        .wrap(Wrap { trim: false });
+    frame.render_widget(composer, composer_area);
+    if focused {
+        let (line, column) = app.composer.cursor_position();
+        let x = composer_area.x + 1 + u16::try_from(column).unwrap_or(0);
+        let y = composer_area.y + 1 + u16::try_from(line).unwrap_or(0);
+        if x < composer_area.right() && y < composer_area.bottom() {
+            frame.set_cursor_position((x, y));
+        }
+    }
+    let _ = open;
+}
+
+/// A centred rectangle `width`×`height` within `area`.
+fn centred(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+const HELP: &[(&str, &str)] = &[
+    ("↑ ↓ / j k", "move in the list"),
+    ("Enter / → / l", "open the conversation"),
+    ("n", "new conversation (paste an Account ID)"),
+    ("A / D / B", "accept / decline / block (list)"),
+    ("Enter", "send (in the composer)"),
+    ("Alt-Enter", "new line"),
+    ("Esc / Shift-Tab", "back to the list"),
+    ("↑ ↓ (empty composer)", "choose a message"),
+    ("Ctrl-R / Ctrl-X", "retry a failed message / unsend"),
+    ("a", "your Account ID and QR code"),
+    ("?", "this help"),
+    ("q / Ctrl-C", "quit"),
+];
+
+fn draw_help(frame: &mut Frame<'_>, theme: Theme) {
+    let area = centred(frame.area(), 64, u16::try_from(HELP.len() + 4).unwrap_or(20));
+    let lines: Vec<Line<'_>> = HELP
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![Span::styled(format!("{keys:>22}  "), theme.accent), Span::raw(*what)])
+        })
+        .collect();
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Keys — Esc closes ")),
+        area,
+    );
+}
+
+fn draw_new_conversation(frame: &mut Frame<'_>, theme: Theme, typed: &str) {
+    let area = centred(frame.area(), 74, 6);
+    let (verdict, style) = match check_account_id(typed) {
+        IdCheck::Empty => {
+            ("paste or type an Account ID (66 characters, 05…)".to_owned(), theme.dim)
+        }
+        IdCheck::Partial { typed } => (format!("{typed} of 66 characters"), theme.dim),
+        IdCheck::Valid(_) => ("valid — Enter opens the conversation".to_owned(), theme.accent),
+        IdCheck::Invalid(why) => (why, theme.warn),
+    };
+    let text =
+        Text::from(vec![Line::raw(typed.to_owned()), Line::raw(""), Line::styled(verdict, style)]);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" New conversation — Esc cancels ")),
+        area,
+    );
+}
+
+fn draw_account(frame: &mut Frame<'_>, app: &App, theme: Theme) {
+    let mut lines = vec![
+        Line::styled("Your Account ID — share it with people who should reach you:", theme.dim),
+        Line::styled(app.me.clone(), theme.accent),
+        Line::raw(""),
+    ];
+    if let Ok(code) = QrCode::with_error_correction_level(app.me.as_bytes(), EcLevel::L) {
+        let drawn = code.render::<Dense1x2>().quiet_zone(true).build();
+        lines.extend(drawn.lines().map(|l| Line::raw(l.to_owned())));
+    }
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let area = centred(frame.area(), 72, height);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Account — Esc closes ")),
+        area,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::model::conversations::ConversationRow;
+    use crate::model::messages::MessageRow;
+
+    fn screen(app: &App, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|f| draw(f, app, Theme::new(true))).unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        (0..height)
+            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol().to_owned()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_main_screen_fits_80_by_24() {
+        let mut app = App::new(format!("05{}", "ab".repeat(32)), Some("Alice".into()));
+        app.set_conversations(vec![
+            ConversationRow {
+                id: "05bb".into(),
+                title: "Bob".into(),
+                preview: "see you".into(),
+                unread: 2,
+                pinned: true,
+                is_request: false,
+            },
+            ConversationRow {
+                id: "05cc".into(),
+                title: "05cc…cccc".into(),
+                preview: "hello?".into(),
+                unread: 1,
+                pinned: false,
+                is_request: true,
+            },
+        ]);
+        app.open = Some("05bb".into());
+        app.focus = Focus::Composer;
+        app.set_messages(vec![
+            MessageRow {
+                id: 1,
+                author: "Bob".into(),
+                time: "09:30".into(),
+                body: "see you".into(),
+                status: "",
+                outgoing: false,
+                failed: false,
+            },
+            MessageRow {
+                id: 2,
+                author: "You".into(),
+                time: "09:31".into(),
+                body: "bye".into(),
+                status: "✓✓",
+                outgoing: true,
+                failed: false,
+            },
+        ]);
+        let text = screen(&app, 80, 24);
+        for expected in [
+            "Conversations",
+            "Bob (2)",
+            "message requests",
+            "05cc…cccc",
+            "09:31 You ✓✓",
+            "Enter sends",
+            "Alice",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from\n{text}");
+        }
+        app.overlay = Overlay::Help;
+        assert!(screen(&app, 80, 24).contains("Alt-Enter"));
+        app.overlay = Overlay::NewConversation("05zz".into());
+        assert!(screen(&app, 80, 24).contains("is not a hex digit"));
+        app.overlay = Overlay::Account;
+        assert!(screen(&app, 80, 40).contains(&app.me));
+    }
+}
