@@ -424,6 +424,9 @@ pub struct Settings {
     pub json: bool,
     /// The network file.
     pub network_file: PathBuf,
+    /// Whether the network was chosen (`--network` / `HUSH_NETWORK`) rather than defaulted
+    /// to the local devnet.
+    pub network_chosen: bool,
 }
 
 impl Cli {
@@ -447,6 +450,7 @@ impl Cli {
             profile,
             json: self.json,
             network_file,
+            network_chosen: self.network.is_some(),
         })
     }
 }

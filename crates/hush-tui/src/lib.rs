@@ -2,6 +2,9 @@
 //! unread counts, message requests apart), the open conversation with delivery status and a
 //! multi-line composer, overlays for help, new conversations and the account.
 //!
+//! - [`onboarding`]: the first start of a profile — create an account (the recovery password
+//!   shown once, with a QR code on request) or restore one from its recovery password or
+//!   Shamir shares, then fetch its data;
 //! - [`model`]: view models, terminal-free and unit-tested;
 //! - [`app`]: the state and what keys do to it (keys become [`app::Action`]s);
 //! - [`ui`]: drawing with ratatui (80×24 and up, `NO_COLOR` honoured);
@@ -10,7 +13,8 @@
 
 pub mod app;
 pub mod model;
+pub mod onboarding;
 pub mod run;
 pub mod ui;
 
-pub use run::run;
+pub use run::run_profile;

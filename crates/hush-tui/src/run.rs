@@ -14,14 +14,94 @@ use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
-use hush_client::{AccountId, Client, Event};
+use hush_client::{AccountId, Client, ClientConfig, Event, Profile, RestoreProgress};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
 use crate::app::{Action, App};
 use crate::model::{conversations, messages};
+use crate::onboarding::{Onboarding, Outcome};
 use crate::ui::{self, Theme};
+
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+fn io_error(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Milliseconds since the epoch (the account file's creation time).
+#[allow(clippy::disallowed_methods, reason = "the creation time of a new account")]
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Runs the terminal UI on a profile: onboarding first when it has no account (create, or
+/// restore and fetch the account's data with progress), then the main screen.
+pub async fn run_profile(config: ClientConfig) -> io::Result<()> {
+    let theme = Theme::new(std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()));
+    let profile = Profile::new(&config.data_dir, config.profile.clone());
+    let guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    let mut keys = spawn_reader();
+    let mut restored = false;
+    if !profile.has_account() {
+        let mut onboarding = Onboarding::default();
+        loop {
+            terminal.draw(|f| ui::draw_onboarding(f, &onboarding, theme))?;
+            let Some(ev) = keys.recv().await else { return Ok(()) };
+            let outcome = match ev {
+                TermEvent::Key(k) if k.kind != KeyEventKind::Release => onboarding.key(k),
+                TermEvent::Paste(text) => {
+                    onboarding.paste(&text);
+                    Outcome::Continue
+                }
+                _ => Outcome::Continue,
+            };
+            match outcome {
+                Outcome::Continue => {}
+                Outcome::Quit => return Ok(()),
+                Outcome::Create { seed, name, restored: from_backup } => {
+                    profile.create(seed, name, now_ms(), false).map_err(io_error)?;
+                    restored = from_backup;
+                    break;
+                }
+            }
+        }
+    }
+    let client = Client::open(config).map_err(io_error)?;
+    if restored {
+        let mut line = "connecting to the network…".to_owned();
+        terminal.draw(|f| ui::draw_progress(f, &line, theme))?;
+        let result = client
+            .restore(|p| {
+                line = match p {
+                    RestoreProgress::Connecting => "connecting to the network…".to_owned(),
+                    RestoreProgress::Fetching { configs, messages, .. } => {
+                        format!("fetching: {configs} config messages, {messages} messages")
+                    }
+                    RestoreProgress::Done(s) => format!(
+                        "restored {} contacts, {} conversations, {} messages",
+                        s.contacts, s.conversations, s.messages
+                    ),
+                };
+                let _ = terminal.draw(|f| ui::draw_progress(f, &line, theme));
+            })
+            .await;
+        if let Err(e) = result {
+            line = format!("could not fetch the account's data yet ({e}); it comes when connected");
+            terminal.draw(|f| ui::draw_progress(f, &line, theme))?;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    }
+    main_loop(client, &mut terminal, &mut keys, theme).await?;
+    drop(terminal);
+    drop(guard);
+    Ok(())
+}
 
 /// Puts the terminal back as it was (also when dropped during a panic).
 struct TerminalGuard;
@@ -72,16 +152,15 @@ fn spawn_reader() -> mpsc::UnboundedReceiver<TermEvent> {
     rx
 }
 
-/// Runs the terminal UI on `client` until the user quits.
-pub async fn run(client: Client) -> io::Result<()> {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = Theme::new(no_color);
+/// The main screen on `client` until the user quits.
+async fn main_loop(
+    client: Client,
+    terminal: &mut Term,
+    keys: &mut mpsc::UnboundedReceiver<TermEvent>,
+    theme: Theme,
+) -> io::Result<()> {
     let mut app = App::new(client.account_id().to_string(), client.display_name());
     app.status = "connecting… (? for help)".to_owned();
-    let guard = TerminalGuard::enter()?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    terminal.clear()?;
-    let mut keys = spawn_reader();
     let mut events = client.subscribe();
     let (started_tx, mut started_rx) = mpsc::channel(1);
     {
@@ -93,7 +172,7 @@ pub async fn run(client: Client) -> io::Result<()> {
     refresh(&client, &mut app);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
-        draw(&mut terminal, &app, theme)?;
+        draw(terminal, &app, theme)?;
         tokio::select! {
             Some(ev) = keys.recv() => {
                 let actions = match ev {
@@ -148,17 +227,11 @@ pub async fn run(client: Client) -> io::Result<()> {
             }
         }
     }
-    drop(terminal);
-    drop(guard);
     client.shutdown().await;
     Ok(())
 }
 
-fn draw(
-    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
-    app: &App,
-    theme: Theme,
-) -> io::Result<()> {
+fn draw(terminal: &mut Term, app: &App, theme: Theme) -> io::Result<()> {
     terminal.draw(|frame| ui::draw(frame, app, theme)).map(|_| ())
 }
 

@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap}
 
 use crate::app::{App, Focus, Overlay};
 use crate::model::account_input::{IdCheck, check_account_id};
+use crate::onboarding::{Onboarding, Step};
 
 /// Colours, or none (`NO_COLOR`).
 #[derive(Clone, Copy, Debug)]
@@ -185,6 +186,113 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
     let _ = open;
 }
 
+fn qr_lines(text: &str) -> Vec<Line<'static>> {
+    QrCode::with_error_correction_level(text.as_bytes(), EcLevel::L)
+        .map(|code| {
+            let drawn = code.render::<Dense1x2>().quiet_zone(true).build();
+            drawn.lines().map(|l| Line::raw(l.to_owned())).collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Draws an onboarding step.
+pub fn draw_onboarding(frame: &mut Frame<'_>, onboarding: &Onboarding, theme: Theme) {
+    let mut lines: Vec<Line<'_>> =
+        vec![Line::styled("Welcome to hush", theme.accent), Line::raw("")];
+    let title = match &onboarding.step {
+        Step::Choose => {
+            lines.push(Line::raw(
+                "No account in this profile yet. An account needs no phone number or",
+            ));
+            lines.push(Line::raw("email: it is a secret seed, written down as 13 words."));
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled("  c  ", theme.accent),
+                Span::raw("create a new account"),
+            ]));
+            lines.push(Line::from(vec![
+                Span::styled("  r  ", theme.accent),
+                Span::raw("restore from a recovery password (13 words)"),
+            ]));
+            lines.push(Line::from(vec![
+                Span::styled("  s  ", theme.accent),
+                Span::raw("restore from Shamir shares (SLIP-39)"),
+            ]));
+            lines.push(Line::from(vec![Span::styled("  q  ", theme.accent), Span::raw("quit")]));
+            " hush "
+        }
+        Step::Name { typed } => {
+            lines.push(Line::raw("Your display name — what others see (optional, Enter to skip):"));
+            lines.push(Line::styled(format!("> {typed}"), theme.accent));
+            " New account — Esc goes back "
+        }
+        Step::ShowPassword { seed, qr, .. } => {
+            let words = seed.recovery_password();
+            lines.push(Line::styled(
+                "Your recovery password. It is the ONLY way to get this account back:",
+                theme.warn,
+            ));
+            lines.push(Line::styled("write it down, keep it offline, never share it.", theme.warn));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(format!("  {}", words.expose()), theme.accent));
+            lines.push(Line::raw(""));
+            if *qr {
+                lines.extend(qr_lines(words.expose()));
+            }
+            lines.push(Line::styled(
+                "Enter: I wrote it down — create the account · q: QR code",
+                theme.dim,
+            ));
+            " New account "
+        }
+        Step::Password { typed } => {
+            let shown = typed.split_whitespace().count();
+            lines.push(Line::raw("Type or paste your 13-word recovery password, then Enter:"));
+            lines.push(Line::styled(format!("> {}", "• ".repeat(shown)), theme.accent));
+            lines.push(Line::styled(format!("{shown} of 13 words (hidden)"), theme.dim));
+            " Restore — Esc goes back "
+        }
+        Step::Shares { shares, typed } => {
+            lines.push(Line::raw(
+                "Type or paste your shares, one per line; an empty line restores:",
+            ));
+            for i in 0..shares.len() {
+                lines.push(Line::styled(format!("  share {} ✓ (hidden)", i + 1), theme.dim));
+            }
+            lines.push(Line::styled(
+                format!("> {} words", typed.split_whitespace().count()),
+                theme.accent,
+            ));
+            " Restore from shares — Esc goes back "
+        }
+    };
+    if let Some(error) = &onboarding.error {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(error.clone(), theme.warn));
+    }
+    // Rows the text takes once wrapped inside the box (76 columns within the border).
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(76)).sum();
+    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
+    let area = centred(frame.area(), 78, height);
+    frame.render_widget(Clear, frame.area());
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)),
+        area,
+    );
+}
+
+/// Draws a one-line progress box (restoring an account).
+pub fn draw_progress(frame: &mut Frame<'_>, line: &str, theme: Theme) {
+    let area = centred(frame.area(), 76, 5);
+    let text = vec![
+        Line::styled("Restoring your account", theme.accent),
+        Line::raw(""),
+        Line::raw(line.to_owned()),
+    ];
+    frame.render_widget(Clear, frame.area());
+    frame.render_widget(Paragraph::new(text).block(Block::bordered()), area);
+}
+
 /// A centred rectangle `width`×`height` within `area`.
 fn centred(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
@@ -254,10 +362,7 @@ fn draw_account(frame: &mut Frame<'_>, app: &App, theme: Theme) {
         Line::styled(app.me.clone(), theme.accent),
         Line::raw(""),
     ];
-    if let Ok(code) = QrCode::with_error_correction_level(app.me.as_bytes(), EcLevel::L) {
-        let drawn = code.render::<Dense1x2>().quiet_zone(true).build();
-        lines.extend(drawn.lines().map(|l| Line::raw(l.to_owned())));
-    }
+    lines.extend(qr_lines(&app.me));
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let area = centred(frame.area(), 72, height);
     frame.render_widget(Clear, area);

@@ -1,6 +1,7 @@
 //! The terminal UI end to end, driven through tmux: a local network (`hush devnet`), two
-//! profiles each in its own `hush` TUI; Bob starts a conversation by pasting Alice's Account
-//! ID and writes; Alice sees it as a message request (capture-pane), accepts it and replies;
+//! profiles each in its own `hush` TUI — Alice's account created in the TUI's onboarding
+//! (display name, the recovery password shown once); Bob starts a conversation by pasting
+//! Alice's Account ID and writes; Alice sees it as a message request (capture-pane), accepts it and replies;
 //! Bob sees the reply. Needs tmux: `.ci/run` installs it and sets HUSH_REQUIRE_TMUX=1;
 //! elsewhere the test says why it is skipped.
 
@@ -85,15 +86,29 @@ fn two_tuis_exchange_a_request_and_a_reply_over_a_devnet() {
     }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let alice =
-        json(&hush_as(data, "alice", &["--json", "account", "new", "--display-name", "Alice"], ""));
     json(&hush_as(data, "bob", &["--json", "account", "new", "--display-name", "Bob"], ""));
-    let a = alice["account_id"].as_str().unwrap().to_owned();
     let (devnet, devnet_out, _) = start_devnet(None, Some(data), &["--nodes", "6"]);
     let tmux = Tmux::new("tui");
+    // Alice has no account: the TUI starts with onboarding.
     tmux.open(data, "alice");
-    tmux.open(data, "bob");
+    tmux.wait_for("alice", "create a new account");
+    tmux.keys("alice", &["c"]);
+    tmux.wait_for("alice", "display name");
+    tmux.text("alice", "Alice");
+    tmux.keys("alice", &["Enter"]);
+    let shown = tmux.wait_for("alice", "ONLY way to get this account back");
+    tmux.keys("alice", &["Enter"]);
     tmux.wait_for("alice", "connected");
+    let alice = json(&hush_as(data, "alice", &["--json", "account", "show"], ""));
+    assert_eq!(alice["display_name"], "Alice");
+    let a = alice["account_id"].as_str().unwrap().to_owned();
+    // The words shown were the account's recovery password.
+    let words =
+        json(&hush_as(data, "alice", &["--json", "account", "recovery-password", "--yes"], ""));
+    let first_words: Vec<&str> =
+        words["recovery_password"].as_str().unwrap().split(' ').take(4).collect();
+    assert!(shown.contains(&first_words.join(" ")), "{first_words:?} not in\n{shown}");
+    tmux.open(data, "bob");
     tmux.wait_for("bob", "connected");
 
     // Bob: n, paste Alice's ID (validated as typed), Enter opens, write, Enter sends.
