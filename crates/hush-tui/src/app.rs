@@ -53,6 +53,10 @@ pub enum Action {
     Retry(i64),
     /// Unsend our message.
     Unsend(i64),
+    /// Turn read receipts on or off.
+    SetReadReceipts(bool),
+    /// Turn typing indicators on or off.
+    SetTypingIndicators(bool),
     /// Tell the other side we are typing (or stopped).
     Typing {
         /// The conversation.
@@ -93,6 +97,14 @@ pub struct App {
     pub typing: bool,
     /// Requests waiting in the outbox.
     pub pending: u64,
+    /// Read receipts are on.
+    pub read_receipts: bool,
+    /// Typing indicators are on.
+    pub typing_indicators: bool,
+    /// Onion paths in use.
+    pub paths: usize,
+    /// Successful and failed polls of our swarm.
+    pub polls: (u64, u64),
     /// Whether we told the other side we are typing.
     typing_sent: bool,
 }
@@ -114,6 +126,10 @@ impl App {
             status: "? for help".to_owned(),
             typing: false,
             pending: 0,
+            read_receipts: false,
+            typing_indicators: false,
+            paths: 0,
+            polls: (0, 0),
             typing_sent: false,
         }
     }
@@ -163,7 +179,22 @@ impl App {
             return vec![Action::Quit];
         }
         match self.overlay.clone() {
-            Overlay::Help | Overlay::Account => {
+            Overlay::Account => {
+                match key.code {
+                    KeyCode::Char('r') => {
+                        return vec![Action::SetReadReceipts(!self.read_receipts)];
+                    }
+                    KeyCode::Char('t') => {
+                        return vec![Action::SetTypingIndicators(!self.typing_indicators)];
+                    }
+                    KeyCode::Esc | KeyCode::Char('q' | 'a') | KeyCode::Enter => {
+                        self.overlay = Overlay::None;
+                    }
+                    _ => {}
+                }
+                return Vec::new();
+            }
+            Overlay::Help => {
                 if matches!(
                     key.code,
                     KeyCode::Esc | KeyCode::Char('q' | '?' | 'a') | KeyCode::Enter
@@ -368,6 +399,18 @@ mod tests {
         assert_eq!(app.key(key(KeyCode::Enter)), [Action::Open(id.into())]);
         assert_eq!((app.overlay.clone(), app.focus), (Overlay::None, Focus::Composer));
         assert_eq!(app.open.as_deref(), Some(id));
+    }
+
+    #[test]
+    fn the_account_overlay_toggles_settings() {
+        let mut app = App::new("05me".into(), None);
+        app.key(key(KeyCode::Char('a')));
+        assert_eq!(app.overlay, Overlay::Account);
+        assert_eq!(app.key(key(KeyCode::Char('r'))), [Action::SetReadReceipts(true)]);
+        app.typing_indicators = true;
+        assert_eq!(app.key(key(KeyCode::Char('t'))), [Action::SetTypingIndicators(false)]);
+        app.key(key(KeyCode::Esc));
+        assert_eq!(app.overlay, Overlay::None);
     }
 
     #[test]

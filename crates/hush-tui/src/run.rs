@@ -291,6 +291,12 @@ fn carry_out(client: &Client, app: &mut App, action: Action) {
             .map_err(Into::into)
             .and_then(|i| client.typing(&i, started))
             .map(|()| String::new()),
+        Action::SetReadReceipts(on) => client
+            .set_read_receipts(on)
+            .map(|()| format!("read receipts {}", if on { "on" } else { "off" })),
+        Action::SetTypingIndicators(on) => client
+            .set_typing_indicators(on)
+            .map(|()| format!("typing indicators {}", if on { "on" } else { "off" })),
         Action::Quit => Ok(String::new()),
     };
     match result {
@@ -313,4 +319,9 @@ fn refresh(client: &Client, app: &mut App) {
         app.set_messages(messages::rows(&list, &name));
     }
     app.my_name = client.display_name();
+    app.read_receipts = client.read_receipts();
+    app.typing_indicators = client.typing_indicators();
+    app.paths = client.guards().len();
+    let stats = client.stats();
+    app.polls = (stats.polls, stats.poll_failures);
 }

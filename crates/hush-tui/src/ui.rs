@@ -315,7 +315,7 @@ const HELP: &[(&str, &str)] = &[
     ("Esc / Shift-Tab", "back to the list"),
     ("↑ ↓ (empty composer)", "choose a message"),
     ("Ctrl-R / Ctrl-X", "retry a failed message / unsend"),
-    ("a", "your Account ID and QR code"),
+    ("a", "account: ID, QR code, settings, network"),
     ("?", "this help"),
     ("q / Ctrl-C", "quit"),
 ];
@@ -357,10 +357,24 @@ fn draw_new_conversation(frame: &mut Frame<'_>, theme: Theme, typed: &str) {
 }
 
 fn draw_account(frame: &mut Frame<'_>, app: &App, theme: Theme) {
+    let on = |b: bool| if b { "on" } else { "off" };
     let mut lines = vec![
         Line::styled("Your Account ID — share it with people who should reach you:", theme.dim),
         Line::styled(app.me.clone(), theme.accent),
         Line::raw(""),
+        Line::from(vec![
+            Span::styled(" r ", theme.accent),
+            Span::raw(format!("read receipts: {}   ", on(app.read_receipts))),
+            Span::styled(" t ", theme.accent),
+            Span::raw(format!("typing indicators: {}", on(app.typing_indicators))),
+        ]),
+        Line::styled(
+            format!(
+                "network: {} onion paths · {} polls answered, {} failed · {} to send",
+                app.paths, app.polls.0, app.polls.1, app.pending
+            ),
+            theme.dim,
+        ),
     ];
     lines.extend(qr_lines(&app.me));
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
