@@ -112,7 +112,7 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
         u16::try_from(app.composer.text().lines().count().clamp(1, 5)).unwrap_or(1);
     let [messages_area, composer_area] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(composer_lines + 2)]).areas(area);
-    let Some(open) = &app.open else {
+    if app.open.is_none() {
         let hint = Paragraph::new(Text::from(vec![
             Line::raw(""),
             Line::styled("Enter opens the selected conversation; n starts a new one.", theme.dim),
@@ -121,7 +121,7 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
         .block(Block::bordered());
         frame.render_widget(hint, area);
         return;
-    };
+    }
     let mut title = format!(" {} ", app.open_title());
     if app.typing {
         title.push_str("· typing… ");
@@ -183,7 +183,6 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
             frame.set_cursor_position((x, y));
         }
     }
-    let _ = open;
 }
 
 fn qr_lines(text: &str) -> Vec<Line<'static>> {

@@ -40,8 +40,8 @@ pub fn read_secret(prompt: &str) -> Result<Zeroizing<String>, Failure> {
     Ok(Zeroizing::new(secret))
 }
 
-/// Opens the profile's client (no network contact yet).
-pub fn open_client(settings: &Settings) -> Result<Client, Failure> {
+/// The profile's client configuration, with the passphrase of a locked profile.
+pub fn client_config(settings: &Settings) -> Result<ClientConfig, Failure> {
     let profile = Profile::new(&settings.data_dir, settings.profile.clone());
     let mut config = ClientConfig::new(
         settings.data_dir.clone(),
@@ -49,7 +49,12 @@ pub fn open_client(settings: &Settings) -> Result<Client, Failure> {
         settings.network_file.clone(),
     );
     config.passphrase = passphrase(&profile)?;
-    Ok(Client::open(config)?)
+    Ok(config)
+}
+
+/// Opens the profile's client (no network contact yet).
+pub fn open_client(settings: &Settings) -> Result<Client, Failure> {
+    Ok(Client::open(client_config(settings)?)?)
 }
 
 /// A multi-threaded runtime for commands that talk to the network.

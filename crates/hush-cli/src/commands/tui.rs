@@ -6,11 +6,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::Context;
-use hush_client::{ClientConfig, Profile};
 
 use crate::Failure;
 use crate::args::Settings;
-use crate::commands::session::{passphrase, runtime};
+use crate::commands::session::{client_config, runtime};
 use crate::output;
 
 /// Opens the terminal UI.
@@ -18,14 +17,8 @@ pub fn run(settings: &Settings) -> Result<(), Failure> {
     if !settings.network_chosen {
         ensure_local_network(settings)?;
     }
-    let profile = Profile::new(&settings.data_dir, settings.profile.clone());
-    let mut config = ClientConfig::new(
-        settings.data_dir.clone(),
-        settings.profile.clone(),
-        settings.network_file.clone(),
-    );
     // A locked profile's passphrase is asked before the screen changes.
-    config.passphrase = passphrase(&profile)?;
+    let config = client_config(settings)?;
     runtime()?.block_on(hush_tui::run_profile(config))?;
     Ok(())
 }
