@@ -379,9 +379,8 @@ impl Client {
         send::send_text(&self.inner, to, body)
     }
 
-    /// Delivers queued requests now (without background tasks), until the outbox is empty,
-    /// only requests waiting for a retry are left, or `deadline` passes. Returns how many
-    /// requests are still queued.
+    /// Delivers queued requests now (without background tasks), retries included, until the
+    /// outbox is empty or `deadline` passes. Returns how many requests are still queued.
     pub async fn deliver_pending(&self, deadline: Duration) -> Result<u64> {
         if self.inner.db.outbox_len()? == 0 {
             return Ok(0);
@@ -389,13 +388,15 @@ impl Client {
         self.connect().await?;
         let work = async {
             loop {
-                match outbox::run_round(&self.inner).await {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => return Err(e),
+                if outbox::run_round(&self.inner).await? > 0 {
+                    continue;
                 }
+                // Nothing due now: wait for the next retry, if one is coming.
+                let Some(at) = self.inner.db.next_due()? else { break };
+                let wait = at.saturating_sub(self.inner.now()).clamp(10, 30_000);
+                tokio::time::sleep(Duration::from_millis(wait)).await;
             }
-            Ok(())
+            Ok::<(), Error>(())
         };
         let _ = tokio::time::timeout(deadline, work).await;
         self.inner.save_registry();

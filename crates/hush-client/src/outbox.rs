@@ -112,9 +112,15 @@ async fn execute(inner: &Inner, item: &OutboxItem) -> Result<()> {
                 if item.destination != inner.me {
                     return Err(bad(item));
                 }
+                // Signed now (`sig_timestamp`), not at the message's own time: a change
+                // queued while offline is stored whenever it gets through, and nodes only
+                // accept signatures made within a minute of their clock.
                 let ns = hush_proto::namespace::Namespace(item.namespace);
-                let (ed, sig) = signed(inner, &format!("store{}{timestamp}", ns.signature_part()));
+                let sig_timestamp = inner.now();
+                let (ed, sig) =
+                    signed(inner, &format!("store{}{sig_timestamp}", ns.signature_part()));
                 params["namespace"] = json!(item.namespace);
+                params["sig_timestamp"] = json!(sig_timestamp);
                 params["pubkey_ed25519"] = json!(ed);
                 params["signature"] = json!(sig);
             }

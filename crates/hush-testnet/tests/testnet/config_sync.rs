@@ -185,6 +185,25 @@ async fn online_devices_follow_each_other_and_offline_edits_converge() {
     net.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_queued_long_before_it_goes_out_still_reaches_the_swarm() {
+    // Nodes take a store signature only within a minute of their clock. A change made
+    // offline is signed when it finally goes out, not when it was made (it used to be
+    // refused with 406 for ever, and the queue behind it stalled).
+    let clock = hush_node::Clock::manual(hush_proto::Timestamp::from_millis(crate::now()));
+    let net = Testnet::builder().nodes(4).clock(clock.clone()).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let seed = AccountSeed::generate(&mut SystemRng);
+    let device = person(dir.path(), "away", &net, Some(copy(&seed)));
+    device.set_display_name(Some("Back Again")).unwrap();
+    clock.advance(10 * 60_000);
+    flush(&device).await;
+    let (_d, _c, fresh) = restore_fresh(&net, &seed).await;
+    assert_eq!(fresh.display_name.as_deref(), Some("Back Again"));
+    device.shutdown().await;
+    net.shutdown().await;
+}
+
 /// A device that knows only the seed, restored (fetching whatever the swarm still has).
 async fn restore_fresh(
     net: &Testnet,
