@@ -78,6 +78,8 @@ pub struct Stats {
     pub poll_failures: u64,
     /// Why the last failed poll failed.
     pub last_poll_error: Option<String>,
+    /// When the last poll was answered (ms since the epoch, network time).
+    pub last_poll_at: Option<u64>,
     /// Messages dropped, by reason (`undecryptable`, `blocked`, `invalid`, `expired`, …).
     pub dropped: BTreeMap<String, u64>,
 }

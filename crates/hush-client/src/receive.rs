@@ -160,7 +160,11 @@ async fn poll_once(
     let (node, body) = net.account_rpc(&me, member.as_ref(), "batch", params, timeout).await?;
     let node_key = hex::encode(node.ed25519.as_bytes());
     *member = Some(node);
-    inner.count(|s| s.polls += 1);
+    let answered_at = inner.now();
+    inner.count(|s| {
+        s.polls += 1;
+        s.last_poll_at = Some(answered_at);
+    });
     let results = body["results"].as_array().cloned().unwrap_or_default();
     let mut polled = Polled { messages: 0, more: false };
     for (&ns, result) in POLLED.iter().zip(&results) {

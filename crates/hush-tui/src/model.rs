@@ -2,6 +2,9 @@
 //! (unit-tested on their own).
 
 pub mod account_input;
+pub mod clock;
 pub mod composer;
+pub mod contacts;
 pub mod conversations;
+pub mod disappearing;
 pub mod messages;

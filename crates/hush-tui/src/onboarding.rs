@@ -39,6 +39,14 @@ pub enum Step {
         /// The one being typed.
         typed: Zeroizing<String>,
     },
+    /// The shares are complete: the SLIP-39 passphrase they were made with, if any (any
+    /// passphrase opens shares, each to a different account, so it cannot be checked).
+    SharesPassphrase {
+        /// The shares.
+        shares: Vec<Zeroizing<String>>,
+        /// Typed so far.
+        typed: Zeroizing<String>,
+    },
 }
 
 /// What onboarding ends with.
@@ -89,7 +97,9 @@ impl Onboarding {
     pub fn paste(&mut self, text: &str) {
         match &mut self.step {
             Step::Name { typed } => typed.push_str(text.trim()),
-            Step::Password { typed } => typed.push_str(text),
+            Step::Password { typed } | Step::SharesPassphrase { typed, .. } => {
+                typed.push_str(text);
+            }
             Step::Shares { shares, typed } => {
                 // Several shares pasted at once: one per line.
                 let mut lines = text.split('\n').peekable();
@@ -175,10 +185,29 @@ impl Onboarding {
                     self.error = None;
                 }
                 KeyCode::Enter => {
+                    // Enough shares that fit together? (The passphrase comes next.)
                     let list: Vec<&str> = shares.iter().map(|s| s.as_str()).collect();
-                    match slip39::combine(&list, b"").map_err(|e| e.to_string()).and_then(
-                        |secret| AccountSeed::from_entropy(&secret).map_err(|e| e.to_string()),
-                    ) {
+                    match slip39::combine(&list, b"") {
+                        Ok(_) => {
+                            self.error = None;
+                            self.step = Step::SharesPassphrase {
+                                shares: std::mem::take(shares),
+                                typed: Zeroizing::default(),
+                            };
+                        }
+                        Err(e) => self.error = Some(e.to_string()),
+                    }
+                }
+                _ => edit(typed, key),
+            },
+            Step::SharesPassphrase { shares, typed } => match key.code {
+                KeyCode::Enter => {
+                    let list: Vec<&str> = shares.iter().map(|s| s.as_str()).collect();
+                    match slip39::combine(&list, typed.as_bytes())
+                        .map_err(|e| e.to_string())
+                        .and_then(|secret| {
+                            AccountSeed::from_entropy(&secret).map_err(|e| e.to_string())
+                        }) {
                         Ok(seed) => return Outcome::Create { seed, name: None, restored: true },
                         Err(e) => self.error = Some(e),
                     }
@@ -241,7 +270,32 @@ mod tests {
                 .unwrap();
         let mut o = Onboarding::default();
         press(&mut o, KeyCode::Char('s'));
-        o.paste(&format!("{}\n{}\n", groups[0][0].as_str(), groups[0][2].as_str()));
+        o.paste(&format!("{}\n", groups[0][0].as_str()));
+        assert!(matches!(press(&mut o, KeyCode::Enter), Outcome::Continue));
+        assert!(o.error.as_deref().is_some_and(|e| e.contains("more")), "{:?}", o.error);
+        o.paste(&format!("{}\n", groups[0][2].as_str()));
+        assert!(matches!(press(&mut o, KeyCode::Enter), Outcome::Continue));
+        assert!(matches!(o.step, Step::SharesPassphrase { .. }), "{:?}", o.step);
+        match press(&mut o, KeyCode::Enter) {
+            Outcome::Create { seed: back, restored: true, .. } => {
+                assert_eq!(back.entropy(), seed.entropy());
+            }
+            other => panic!("{other:?}"),
+        }
+        // Shares made with a passphrase need it.
+        let groups = slip39::split(
+            seed.entropy(),
+            b"TREZOR",
+            &scheme,
+            slip39::Options::default(),
+            &mut SystemRng,
+        )
+        .unwrap();
+        let mut o = Onboarding::default();
+        press(&mut o, KeyCode::Char('s'));
+        o.paste(&format!("{}\n{}\n", groups[0][1].as_str(), groups[0][2].as_str()));
+        press(&mut o, KeyCode::Enter);
+        o.paste("TREZOR");
         match press(&mut o, KeyCode::Enter) {
             Outcome::Create { seed: back, restored: true, .. } => {
                 assert_eq!(back.entropy(), seed.entropy());

@@ -19,8 +19,11 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 
-use crate::app::{Action, App};
-use crate::model::{conversations, messages};
+use zeroize::Zeroizing;
+
+use crate::app::{Action, App, Hidden, ThemeName};
+use crate::model::clock::Clock;
+use crate::model::{contacts, conversations, messages};
 use crate::onboarding::{Onboarding, Outcome};
 use crate::ui::{self, Theme};
 
@@ -41,7 +44,8 @@ fn now_ms() -> u64 {
 /// Runs the terminal UI on a profile: onboarding first when it has no account (create, or
 /// restore and fetch the account's data with progress), then the main screen.
 pub async fn run_profile(config: ClientConfig) -> io::Result<()> {
-    let theme = Theme::new(std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()));
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::new(ThemeName::default(), no_color);
     let profile = Profile::new(&config.data_dir, config.profile.clone());
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
@@ -97,7 +101,7 @@ pub async fn run_profile(config: ClientConfig) -> io::Result<()> {
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
     }
-    main_loop(client, &mut terminal, &mut keys, theme).await?;
+    main_loop(client, profile, &mut terminal, &mut keys, no_color).await?;
     drop(terminal);
     drop(guard);
     Ok(())
@@ -152,14 +156,26 @@ fn spawn_reader() -> mpsc::UnboundedReceiver<TermEvent> {
     rx
 }
 
+/// The setting that keeps the TUI's colour scheme (in the profile's database).
+const THEME_SETTING: &str = "tui.theme";
+
 /// The main screen on `client` until the user quits.
 async fn main_loop(
     client: Client,
+    profile: Profile,
     terminal: &mut Term,
     keys: &mut mpsc::UnboundedReceiver<TermEvent>,
-    theme: Theme,
+    no_color: bool,
 ) -> io::Result<()> {
     let mut app = App::new(client.account_id().to_string(), client.display_name());
+    app.locked = profile.is_locked().unwrap_or(false);
+    app.theme = client
+        .db()
+        .setting(THEME_SETTING)
+        .ok()
+        .flatten()
+        .map_or_else(ThemeName::default, |s| ThemeName::parse(&s));
+    let mut clock = Clock::system(client.now());
     app.status = "connecting… (? for help)".to_owned();
     let mut events = client.subscribe();
     let (started_tx, mut started_rx) = mpsc::channel(1);
@@ -169,10 +185,10 @@ async fn main_loop(
             let _ = started_tx.send(client.start().await).await;
         });
     }
-    refresh(&client, &mut app);
+    refresh(&client, &mut app, &clock);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
-        draw(terminal, &app, theme)?;
+        draw(terminal, &app, Theme::new(app.theme, no_color))?;
         tokio::select! {
             Some(ev) = keys.recv() => {
                 let actions = match ev {
@@ -191,9 +207,9 @@ async fn main_loop(
                     break;
                 }
                 for action in actions {
-                    carry_out(&client, &mut app, action);
+                    carry_out(&client, &profile, &mut app, action);
                 }
-                refresh(&client, &mut app);
+                refresh(&client, &mut app, &clock);
             }
             ev = events.recv() => {
                 match ev {
@@ -214,7 +230,7 @@ async fn main_loop(
                     }
                     _ => {}
                 }
-                refresh(&client, &mut app);
+                refresh(&client, &mut app, &clock);
             }
             Some(started) = started_rx.recv() => {
                 app.status = match started {
@@ -223,7 +239,13 @@ async fn main_loop(
                 };
             }
             _ = tick.tick() => {
+                clock = clock.at(client.now());
                 app.pending = client.db().outbox_len().unwrap_or(0);
+                network_status(&client, &mut app, &clock);
+                // Disappearing messages count down (and go when due).
+                if app.messages.iter().any(|m| m.expires_in.is_some()) {
+                    refresh(&client, &mut app, &clock);
+                }
             }
         }
     }
@@ -262,41 +284,84 @@ fn read_open(client: &Client, app: &App) {
     }
 }
 
-fn carry_out(client: &Client, app: &mut App, action: Action) {
-    let id_of = |s: &str| s.parse::<AccountId>();
+fn carry_out(client: &Client, profile: &Profile, app: &mut App, action: Action) {
+    fn id_of(s: &str) -> hush_client::Result<AccountId> {
+        s.parse::<AccountId>().map_err(Into::into)
+    }
+    let on = |b: bool| if b { "on" } else { "off" };
     let result: hush_client::Result<String> = match action {
-        Action::Send { to, text } => id_of(&to)
-            .map_err(Into::into)
-            .and_then(|id| client.send_text(&id, &text))
-            .map(|_| "sending…".to_owned()),
+        Action::Send { to, text } => {
+            id_of(&to).and_then(|id| client.send_text(&id, &text)).map(|_| "sending…".to_owned())
+        }
         Action::Open(_) => {
             read_open(client, app);
             Ok(String::new())
         }
-        Action::Accept(id) => id_of(&id)
-            .map_err(Into::into)
-            .and_then(|i| client.accept_request(&i))
-            .map(|()| "accepted".to_owned()),
-        Action::Decline(id) => id_of(&id)
-            .map_err(Into::into)
-            .and_then(|i| client.decline_request(&i))
-            .map(|()| "declined".to_owned()),
-        Action::Block(id) => id_of(&id)
-            .map_err(Into::into)
-            .and_then(|i| client.block(&i))
-            .map(|_| "blocked".to_owned()),
+        Action::Accept(id) => {
+            id_of(&id).and_then(|i| client.accept_request(&i)).map(|()| "accepted".to_owned())
+        }
+        Action::Decline(id) => {
+            id_of(&id).and_then(|i| client.decline_request(&i)).map(|()| "declined".to_owned())
+        }
+        Action::Block(id) => {
+            id_of(&id).and_then(|i| client.block(&i)).map(|_| "blocked".to_owned())
+        }
+        Action::Unblock(id) => {
+            id_of(&id).and_then(|i| client.unblock(&i)).map(|_| "unblocked".to_owned())
+        }
+        Action::RemoveContact(id) => id_of(&id)
+            .and_then(|i| client.remove_contact(&i))
+            .map(|()| "removed from your contacts".to_owned()),
+        Action::SetNickname { id, nickname } => {
+            id_of(&id).and_then(|i| client.set_nickname(&i, nickname.as_deref())).map(|_| {
+                if nickname.is_some() { "nickname set" } else { "nickname removed" }.to_owned()
+            })
+        }
+        Action::SetPinned { id, pinned } => id_of(&id)
+            .and_then(|i| client.set_pinned(&i, pinned))
+            .map(|_| if pinned { "pinned" } else { "unpinned" }.to_owned()),
+        Action::MarkUnread(id) => {
+            if app.open.as_deref() == Some(id.as_str()) {
+                // Reading it again at once would undo the mark.
+                app.open = None;
+                app.focus = crate::app::Focus::List;
+            }
+            id_of(&id).and_then(|i| client.mark_unread(&i)).map(|()| "marked unread".to_owned())
+        }
+        Action::SetDisappearing { conversation, setting } => {
+            id_of(&conversation).and_then(|i| client.set_disappearing(&i, setting)).map(|()| {
+                format!("disappearing messages: {}", crate::model::disappearing::describe(setting))
+            })
+        }
         Action::Retry(m) => client.retry(m).map(|()| "retrying".to_owned()),
         Action::Unsend(m) => client.unsend(m).map(|()| "unsent".to_owned()),
-        Action::Typing { to, started } => id_of(&to)
-            .map_err(Into::into)
-            .and_then(|i| client.typing(&i, started))
-            .map(|()| String::new()),
-        Action::SetReadReceipts(on) => client
-            .set_read_receipts(on)
-            .map(|()| format!("read receipts {}", if on { "on" } else { "off" })),
-        Action::SetTypingIndicators(on) => client
-            .set_typing_indicators(on)
-            .map(|()| format!("typing indicators {}", if on { "on" } else { "off" })),
+        Action::Delete(m) => client.delete_message(m).map(|()| "deleted".to_owned()),
+        Action::Typing { to, started } => {
+            id_of(&to).and_then(|i| client.typing(&i, started)).map(|()| String::new())
+        }
+        Action::SetReadReceipts(enabled) => {
+            client.set_read_receipts(enabled).map(|()| format!("read receipts {}", on(enabled)))
+        }
+        Action::SetTypingIndicators(enabled) => client
+            .set_typing_indicators(enabled)
+            .map(|()| format!("typing indicators {}", on(enabled))),
+        Action::SetTheme(theme) => {
+            app.theme = theme;
+            client
+                .db()
+                .set_setting(THEME_SETTING, theme.as_str())
+                .map(|()| format!("theme: {}", theme.as_str()))
+        }
+        Action::SetDisplayName(name) => {
+            client.set_display_name(name.as_deref()).map(|()| "display name changed".to_owned())
+        }
+        Action::RevealPassword(passphrase) => {
+            profile.load(passphrase.as_ref().map(Hidden::expose)).map(|account| {
+                let words = account.seed.recovery_password();
+                app.show_recovery_password(Hidden(Zeroizing::new(words.expose().to_owned())));
+                String::new()
+            })
+        }
         Action::Quit => Ok(String::new()),
     };
     match result {
@@ -306,22 +371,30 @@ fn carry_out(client: &Client, app: &mut App, action: Action) {
     }
 }
 
+/// Paths, polls and the last answered poll (the account screen's network line).
+fn network_status(client: &Client, app: &mut App, clock: &Clock) {
+    app.paths = client.guards().len();
+    let stats = client.stats();
+    app.polls = (stats.polls, stats.poll_failures);
+    app.last_sync = stats.last_poll_at.map(|at| clock.ago(at));
+}
+
 /// Re-reads what the screens show from the database.
-fn refresh(client: &Client, app: &mut App) {
+fn refresh(client: &Client, app: &mut App, clock: &Clock) {
     let mut all = client.conversations(false).unwrap_or_default();
     all.extend(client.conversations(true).unwrap_or_default());
-    app.set_conversations(conversations::rows(&all, &app.me));
+    let contact_list = client.contacts().unwrap_or_default();
+    app.set_conversations(conversations::rows(&all, &app.me, &contact_list));
+    app.set_contacts(contacts::rows(&contact_list, &app.me));
     if let Some(open) = app.open.clone()
         && let Ok(id) = open.parse::<AccountId>()
     {
         let name = app.open_title();
         let list = client.messages(&id, 500).unwrap_or_default();
-        app.set_messages(messages::rows(&list, &name));
+        app.set_messages(messages::rows(&list, &name, clock));
     }
     app.my_name = client.display_name();
     app.read_receipts = client.read_receipts();
     app.typing_indicators = client.typing_indicators();
-    app.paths = client.guards().len();
-    let stats = client.stats();
-    app.polls = (stats.polls, stats.poll_failures);
+    network_status(client, app, clock);
 }

@@ -1,6 +1,7 @@
 //! Drawing [`App`] with ratatui: the conversation list on the left, the open conversation
 //! (header, messages, composer) on the right, a status line, and overlays (help, new
-//! conversation, account). Works from 80×24 up; honours `NO_COLOR`.
+//! conversation, account, recovery password, contacts, disappearing messages, confirmations).
+//! Works from 80×24 up; honours `NO_COLOR` and the theme chosen on the account screen.
 
 use qrcode::render::unicode::Dense1x2;
 use qrcode::{EcLevel, QrCode};
@@ -10,11 +11,12 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap};
 
-use crate::app::{App, Focus, Overlay};
+use crate::app::{App, Focus, Overlay, Reveal, ThemeName};
 use crate::model::account_input::{IdCheck, check_account_id};
+use crate::model::disappearing::{CHOICES, describe};
 use crate::onboarding::{Onboarding, Step};
 
-/// Colours, or none (`NO_COLOR`).
+/// The styles of a [`ThemeName`].
 #[derive(Clone, Copy, Debug)]
 pub struct Theme {
     accent: Style,
@@ -24,22 +26,27 @@ pub struct Theme {
 }
 
 impl Theme {
-    /// Colours unless `no_color`.
-    pub fn new(no_color: bool) -> Self {
-        if no_color {
-            Self {
+    /// The styles of `name`; no colours at all with `no_color` (`NO_COLOR` set).
+    pub fn new(name: ThemeName, no_color: bool) -> Self {
+        match (name, no_color) {
+            (ThemeName::Mono, _) | (_, true) => Self {
                 accent: Style::new().add_modifier(Modifier::BOLD),
                 dim: Style::new(),
                 selected: Style::new().add_modifier(Modifier::REVERSED),
                 warn: Style::new().add_modifier(Modifier::BOLD),
-            }
-        } else {
-            Self {
+            },
+            (ThemeName::Dark, false) => Self {
                 accent: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
                 dim: Style::new().fg(Color::DarkGray),
                 selected: Style::new().bg(Color::Blue).fg(Color::White),
                 warn: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-            }
+            },
+            (ThemeName::Light, false) => Self {
+                accent: Style::new().fg(Color::Blue).add_modifier(Modifier::BOLD),
+                dim: Style::new().fg(Color::Gray),
+                selected: Style::new().bg(Color::LightCyan).fg(Color::Black),
+                warn: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            },
         }
     }
 }
@@ -65,6 +72,26 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
         Overlay::Help => draw_help(frame, theme),
         Overlay::NewConversation(typed) => draw_new_conversation(frame, theme, typed),
         Overlay::Account => draw_account(frame, app, theme),
+        Overlay::DisplayName(typed) => draw_field(
+            frame,
+            theme,
+            " Display name — Enter saves, Esc cancels ",
+            typed,
+            "What others see with your messages (empty: none).",
+        ),
+        Overlay::RecoveryPassword(reveal) => draw_recovery_password(frame, app, theme, reveal),
+        Overlay::Contacts { selected } => draw_contacts(frame, app, theme, *selected),
+        Overlay::Nickname { typed, .. } => draw_field(
+            frame,
+            theme,
+            " Nickname — Enter saves, Esc cancels ",
+            typed,
+            "Only you see it, on all your devices (empty: their own name).",
+        ),
+        Overlay::Disappearing { conversation, selected } => {
+            draw_disappearing(frame, app, theme, conversation, *selected);
+        }
+        Overlay::Confirm { question, .. } => draw_confirm(frame, theme, question),
     }
 }
 
@@ -80,7 +107,13 @@ fn draw_list(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect) {
         if i == app.selected {
             index_of_selected = Some(items.len());
         }
-        let pin = if row.pinned { "📌 " } else { "" };
+        let pin = if row.blocked {
+            "⊘ "
+        } else if row.pinned {
+            "📌 "
+        } else {
+            ""
+        };
         let unread = if row.unread > 0 { format!(" ({})", row.unread) } else { String::new() };
         let title = Line::from(vec![
             Span::raw(pin),
@@ -116,13 +149,23 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
         let hint = Paragraph::new(Text::from(vec![
             Line::raw(""),
             Line::styled("Enter opens the selected conversation; n starts a new one.", theme.dim),
-            Line::styled("a shows your Account ID; ? lists the keys; q quits.", theme.dim),
+            Line::styled("c lists your contacts; a shows your Account ID and settings.", theme.dim),
+            Line::styled("? lists the keys; q quits.", theme.dim),
         ]))
+        .wrap(Wrap { trim: true })
         .block(Block::bordered());
         frame.render_widget(hint, area);
         return;
     }
     let mut title = format!(" {} ", app.open_title());
+    if let Some(row) = app.open_row() {
+        if row.blocked {
+            title.push_str("· blocked ");
+        }
+        if row.disappearing != hush_client::Disappearing::Off {
+            title.push_str(&format!("· ⏱ {} ", describe(row.disappearing)));
+        }
+    }
     if app.typing {
         title.push_str("· typing… ");
     }
@@ -131,7 +174,12 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
     }
     let mut lines: Vec<Line<'_>> = Vec::new();
     let selected = app.messages.len().checked_sub(1 + app.message_cursor);
+    let inner_width = usize::from(area.width.saturating_sub(2).max(1));
+    // Rows a line takes once wrapped (an estimate: ratatui wraps at word boundaries).
+    let rows_of = |l: &Line<'_>| l.width().max(1).div_ceil(inner_width);
+    let mut selected_rows = None;
     for (i, m) in app.messages.iter().enumerate() {
+        let first_line = lines.len();
         let mut head = vec![
             Span::styled(format!("{} ", m.time), theme.dim),
             Span::styled(m.author.clone(), if m.outgoing { Style::new() } else { theme.accent }),
@@ -145,6 +193,9 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
             };
             head.push(Span::styled(text, style));
         }
+        if let Some(left) = &m.expires_in {
+            head.push(Span::styled(format!(" ⏱ {left}"), theme.dim));
+        }
         let marked = app.focus == Focus::Composer && selected == Some(i) && app.message_cursor > 0;
         let mut head_line = Line::from(head);
         if marked {
@@ -154,13 +205,24 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
         for body_line in m.body.lines() {
             lines.push(Line::raw(format!("  {body_line}")));
         }
+        if marked {
+            let before: usize = lines[..first_line].iter().map(rows_of).sum();
+            let own: usize = lines[first_line..].iter().map(rows_of).sum();
+            selected_rows = Some((before, before + own));
+        }
     }
-    let height = messages_area.height.saturating_sub(2);
-    let inner_width = messages_area.width.saturating_sub(2).max(1);
-    // Keep the newest messages in view: scroll so the last lines show (wrapping counted).
-    let wrapped: usize =
-        lines.iter().map(|l| (l.width().max(1)).div_ceil(usize::from(inner_width))).sum();
-    let scroll = u16::try_from(wrapped.saturating_sub(usize::from(height))).unwrap_or(u16::MAX);
+    if app.messages.is_empty() {
+        lines.push(Line::styled("No messages yet. Write below; Enter sends.", theme.dim));
+    }
+    let height = usize::from(messages_area.height.saturating_sub(2));
+    // Keep the newest messages in view, or the chosen one when choosing with ↑/↓.
+    let wrapped: usize = lines.iter().map(rows_of).sum();
+    let bottom = wrapped.saturating_sub(height);
+    let scroll = match selected_rows {
+        Some((start, end)) => bottom.min(start).max(end.saturating_sub(height)),
+        None => bottom,
+    };
+    let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
     let messages = Paragraph::new(Text::from(lines))
         .block(Block::bordered().title(title).border_style(theme.dim))
         .wrap(Wrap { trim: false })
@@ -264,13 +326,28 @@ pub fn draw_onboarding(frame: &mut Frame<'_>, onboarding: &Onboarding, theme: Th
             ));
             " Restore from shares — Esc goes back "
         }
+        Step::SharesPassphrase { shares, typed } => {
+            lines.push(Line::raw(format!("{} shares fit together.", shares.len())));
+            lines.push(Line::raw(
+                "If a passphrase was set when they were made, type it; else just Enter.",
+            ));
+            lines.push(Line::styled(
+                "(Any passphrase opens them — to a different, empty account if it is wrong.)",
+                theme.dim,
+            ));
+            lines.push(Line::styled(
+                format!("> {}", "•".repeat(typed.chars().count())),
+                theme.accent,
+            ));
+            " Restore from shares — Esc goes back "
+        }
     };
     if let Some(error) = &onboarding.error {
         lines.push(Line::raw(""));
         lines.push(Line::styled(error.clone(), theme.warn));
     }
     // Rows the text takes once wrapped inside the box (76 columns within the border).
-    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(76)).sum();
+    let rows = wrapped_rows(&lines, 76);
     let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
     let area = centred(frame.area(), 78, height);
     frame.render_widget(Clear, frame.area());
@@ -292,6 +369,11 @@ pub fn draw_progress(frame: &mut Frame<'_>, line: &str, theme: Theme) {
     frame.render_widget(Paragraph::new(text).block(Block::bordered()), area);
 }
 
+/// Rows `lines` take once wrapped at `width` columns (an estimate: ratatui wraps at words).
+fn wrapped_rows(lines: &[Line<'_>], width: usize) -> usize {
+    lines.iter().map(|l| l.width().max(1).div_ceil(width.max(1))).sum()
+}
+
 /// A centred rectangle `width`×`height` within `area`.
 fn centred(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
@@ -307,20 +389,24 @@ fn centred(area: Rect, width: u16, height: u16) -> Rect {
 const HELP: &[(&str, &str)] = &[
     ("↑ ↓ / j k", "move in the list"),
     ("Enter / → / l", "open the conversation"),
-    ("n", "new conversation (paste an Account ID)"),
-    ("A / D / B", "accept / decline / block (list)"),
+    ("n / N", "new conversation / Note to Self"),
+    ("A / D / B", "accept / decline a request / block"),
+    ("p / u / t", "pin / mark unread / disappearing"),
+    ("c", "contacts"),
     ("Enter", "send (in the composer)"),
     ("Alt-Enter", "new line"),
     ("Esc / Shift-Tab", "back to the list"),
     ("↑ ↓ (empty composer)", "choose a message"),
-    ("Ctrl-R / Ctrl-X", "retry a failed message / unsend"),
-    ("a", "account: ID, QR code, settings, network"),
+    ("Ctrl-R", "retry the failed message"),
+    ("Ctrl-X / Ctrl-D", "unsend (everyone) / delete (you)"),
+    ("Ctrl-T", "disappearing messages"),
+    ("a", "account: ID, settings, network"),
     ("?", "this help"),
     ("q / Ctrl-C", "quit"),
 ];
 
 fn draw_help(frame: &mut Frame<'_>, theme: Theme) {
-    let area = centred(frame.area(), 64, u16::try_from(HELP.len() + 4).unwrap_or(20));
+    let area = centred(frame.area(), 64, u16::try_from(HELP.len() + 2).unwrap_or(20));
     let lines: Vec<Line<'_>> = HELP
         .iter()
         .map(|(keys, what)| {
@@ -357,30 +443,197 @@ fn draw_new_conversation(frame: &mut Frame<'_>, theme: Theme, typed: &str) {
 
 fn draw_account(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     let on = |b: bool| if b { "on" } else { "off" };
+    let key = |k: &str| Span::styled(format!(" {k} "), theme.accent);
     let mut lines = vec![
         Line::styled("Your Account ID — share it with people who should reach you:", theme.dim),
         Line::styled(app.me.clone(), theme.accent),
-        Line::raw(""),
         Line::from(vec![
-            Span::styled(" r ", theme.accent),
-            Span::raw(format!("read receipts: {}   ", on(app.read_receipts))),
-            Span::styled(" t ", theme.accent),
-            Span::raw(format!("typing indicators: {}", on(app.typing_indicators))),
+            key("n"),
+            Span::raw(format!("display name: {}", app.my_name.as_deref().unwrap_or("(none)"))),
         ]),
+        Line::from(vec![
+            key("r"),
+            Span::raw(format!("read receipts: {:<5}", on(app.read_receipts))),
+            key("t"),
+            Span::raw(format!("typing indicators: {:<5}", on(app.typing_indicators))),
+            key("c"),
+            Span::raw(format!("theme: {}", app.theme.as_str())),
+        ]),
+        Line::from(vec![key("p"), Span::raw("show the recovery password")]),
         Line::styled(
             format!(
-                "network: {} onion paths · {} polls answered, {} failed · {} to send",
-                app.paths, app.polls.0, app.polls.1, app.pending
+                "network: {} paths · last sync {} · polls: {} ({} failed) · {} to send",
+                app.paths,
+                app.last_sync.as_deref().unwrap_or("not yet"),
+                app.polls.0,
+                app.polls.1,
+                app.pending
             ),
             theme.dim,
         ),
     ];
-    lines.extend(qr_lines(&app.me));
-    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let area = centred(frame.area(), 72, height);
+    let qr = qr_lines(&app.me);
+    if usize::from(frame.area().height) >= wrapped_rows(&lines, 74) + qr.len() + 2 {
+        lines.extend(qr);
+    } else {
+        lines.push(Line::styled("(a taller window shows the QR code)", theme.dim));
+    }
+    let height = u16::try_from(wrapped_rows(&lines, 74) + 2).unwrap_or(u16::MAX);
+    let area = centred(frame.area(), 76, height);
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Account — Esc closes ")),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Account — Esc closes ")),
+        area,
+    );
+}
+
+fn draw_recovery_password(frame: &mut Frame<'_>, app: &App, theme: Theme, reveal: &Reveal) {
+    let mut lines = vec![Line::styled(
+        "Your recovery password gives whoever sees it your whole account.",
+        theme.warn,
+    )];
+    match reveal {
+        Reveal::Confirm => {
+            lines.push(Line::raw("Make sure nobody is looking at your screen."));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("y: show it · any other key: back", theme.accent));
+        }
+        Reveal::Passphrase(typed) => {
+            lines.push(Line::raw("This account is sealed with a passphrase; type it:"));
+            lines.push(Line::styled(
+                format!("> {}", "•".repeat(typed.expose().chars().count())),
+                theme.accent,
+            ));
+            lines.push(Line::styled("Enter: show · Esc: back", theme.dim));
+        }
+        Reveal::Shown { words, qr } => {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(format!("  {}", words.expose()), theme.accent));
+            lines.push(Line::raw(""));
+            let code = if *qr { qr_lines(words.expose()) } else { Vec::new() };
+            if usize::from(frame.area().height) >= wrapped_rows(&lines, 74) + code.len() + 3 {
+                lines.extend(code);
+            } else {
+                lines.push(Line::styled("(a taller window shows the QR code)", theme.dim));
+            }
+            lines.push(Line::styled("q: QR code · any other key: hide", theme.dim));
+        }
+    }
+    let rows = wrapped_rows(&lines, 74);
+    let area = centred(frame.area(), 76, u16::try_from(rows + 2).unwrap_or(u16::MAX));
+    frame.render_widget(Clear, area);
+    let title = format!(" Recovery password — {} ", app.my_name.as_deref().unwrap_or("account"));
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)),
+        area,
+    );
+}
+
+fn draw_contacts(frame: &mut Frame<'_>, app: &App, theme: Theme, selected: usize) {
+    let area = centred(frame.area(), 76, frame.area().height.saturating_sub(2));
+    let items: Vec<ListItem<'_>> = if app.contacts.is_empty() {
+        vec![ListItem::new(Line::styled(
+            "No contacts yet: people you write to or accept appear here.",
+            theme.dim,
+        ))]
+    } else {
+        app.contacts
+            .iter()
+            .map(|c| {
+                let mut title = vec![Span::raw(c.title.clone())];
+                if !c.detail.is_empty() {
+                    title.push(Span::styled(format!("  {}", c.detail), theme.dim));
+                }
+                ListItem::new(Text::from(vec![
+                    Line::from(title),
+                    Line::styled(format!("  {}", c.id), theme.dim),
+                ]))
+            })
+            .collect()
+    };
+    let selected = (!app.contacts.is_empty()).then_some(selected);
+    let list = List::new(items)
+        .block(
+            Block::bordered()
+                .title(" Contacts — Enter write · e nickname · p pin · b block · x remove · Esc ")
+                .border_style(theme.accent),
+        )
+        .highlight_style(theme.selected)
+        .highlight_symbol("› ");
+    frame.render_widget(Clear, area);
+    frame.render_stateful_widget(list, area, &mut ListState::default().with_selected(selected));
+}
+
+fn draw_disappearing(
+    frame: &mut Frame<'_>,
+    app: &App,
+    theme: Theme,
+    conversation: &str,
+    selected: usize,
+) {
+    let current = app
+        .rows
+        .iter()
+        .find(|r| r.id == conversation)
+        .map_or(hush_client::Disappearing::Off, |r| r.disappearing);
+    let items: Vec<ListItem<'_>> = CHOICES
+        .iter()
+        .map(|c| {
+            let mark = if *c == current { "● " } else { "  " };
+            ListItem::new(Line::raw(format!("{mark}{}", describe(*c))))
+        })
+        .collect();
+    let hint = "Applies to both sides: new messages are then deleted from every device and \
+                from the network when their time is up.";
+    let height = u16::try_from(CHOICES.len() + 4).unwrap_or(u16::MAX);
+    let area = centred(frame.area(), 60, height);
+    let block = Block::bordered()
+        .title(" Disappearing messages — Enter sets, Esc cancels ")
+        .border_style(theme.accent);
+    let inner = block.inner(area);
+    let [list_area, hint_area] = Layout::vertical([
+        Constraint::Length(u16::try_from(CHOICES.len()).unwrap_or(11)),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    frame.render_stateful_widget(
+        List::new(items).highlight_style(theme.selected).highlight_symbol("› "),
+        list_area,
+        &mut ListState::default().with_selected(Some(selected)),
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(hint, theme.dim)).wrap(Wrap { trim: true }),
+        hint_area,
+    );
+}
+
+fn draw_field(frame: &mut Frame<'_>, theme: Theme, title: &str, typed: &str, hint: &str) {
+    let area = centred(frame.area(), 70, 5);
+    let text =
+        vec![Line::styled(format!("> {typed}"), theme.accent), Line::styled(hint, theme.dim)];
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: false }).block(Block::bordered().title(title)),
+        area,
+    );
+}
+
+fn draw_confirm(frame: &mut Frame<'_>, theme: Theme, question: &str) {
+    let area = centred(frame.area(), 70, 6);
+    let text = vec![
+        Line::raw(question.to_owned()),
+        Line::raw(""),
+        Line::styled("y: yes · n / Esc: no", theme.accent),
+    ];
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Are you sure? ").border_style(theme.warn)),
         area,
     );
 }
@@ -396,7 +649,7 @@ mod tests {
 
     fn screen(app: &App, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal.draw(|f| draw(f, app, Theme::new(true))).unwrap();
+        terminal.draw(|f| draw(f, app, Theme::new(ThemeName::Dark, true))).unwrap();
         let buffer = terminal.backend().buffer().clone();
         (0..height)
             .map(|y| (0..width).map(|x| buffer[(x, y)].symbol().to_owned()).collect::<String>())
@@ -415,6 +668,8 @@ mod tests {
                 unread: 2,
                 pinned: true,
                 is_request: false,
+                blocked: false,
+                disappearing: hush_client::Disappearing::AfterSend(86_400),
             },
             ConversationRow {
                 id: "05cc".into(),
@@ -423,6 +678,8 @@ mod tests {
                 unread: 1,
                 pinned: false,
                 is_request: true,
+                blocked: false,
+                disappearing: hush_client::Disappearing::Off,
             },
         ]);
         app.open = Some("05bb".into());
@@ -436,6 +693,7 @@ mod tests {
                 status: "",
                 outgoing: false,
                 failed: false,
+                expires_in: None,
             },
             MessageRow {
                 id: 2,
@@ -445,6 +703,7 @@ mod tests {
                 status: "✓✓",
                 outgoing: true,
                 failed: false,
+                expires_in: Some("23 h".into()),
             },
         ]);
         let text = screen(&app, 80, 24);
@@ -453,7 +712,8 @@ mod tests {
             "Bob (2)",
             "message requests",
             "05cc…cccc",
-            "09:31 You ✓✓",
+            "09:31 You ✓✓ ⏱ 23 h",
+            "Bob · ⏱ 1 day after sending",
             "Enter sends",
             "Alice",
         ] {
@@ -464,6 +724,59 @@ mod tests {
         app.overlay = Overlay::NewConversation("05zz".into());
         assert!(screen(&app, 80, 24).contains("is not a hex digit"));
         app.overlay = Overlay::Account;
-        assert!(screen(&app, 80, 40).contains(&app.me));
+        let account = screen(&app, 80, 40);
+        assert!(account.contains(&app.me) && account.contains("█"), "{account}");
+        let small = screen(&app, 80, 24);
+        assert!(small.contains(&app.me) && small.contains("taller window"), "{small}");
+        assert!(small.contains("last sync not yet"), "{small}");
+        app.overlay = Overlay::RecoveryPassword(Reveal::Confirm);
+        assert!(screen(&app, 80, 24).contains("y: show it"));
+        app.overlay = Overlay::Disappearing { conversation: "05bb".into(), selected: 0 };
+        let choices = screen(&app, 80, 24);
+        assert!(choices.contains("● 1 day after sending"), "{choices}");
+        assert!(choices.contains("2 weeks after reading"), "{choices}");
+        app.overlay = Overlay::Confirm {
+            question: "Block Bob?".into(),
+            action: Box::new(crate::app::Action::Quit),
+        };
+        assert!(screen(&app, 80, 24).contains("Block Bob?"));
+        app.overlay = Overlay::Contacts { selected: 0 };
+        assert!(screen(&app, 80, 24).contains("No contacts yet"));
+        app.set_contacts(vec![crate::model::contacts::ContactRow {
+            id: "05bb".into(),
+            title: "Bob".into(),
+            detail: "pinned".into(),
+            blocked: false,
+            pinned: true,
+            nickname: None,
+        }]);
+        assert!(screen(&app, 80, 24).contains("Bob  pinned"));
+    }
+
+    #[test]
+    fn the_message_view_follows_the_chosen_message() {
+        let mut app = App::new(format!("05{}", "ab".repeat(32)), None);
+        app.open = Some("05bb".into());
+        app.focus = Focus::Composer;
+        app.set_messages(
+            (0..40)
+                .map(|i| MessageRow {
+                    id: i,
+                    author: "Bob".into(),
+                    time: "09:30".into(),
+                    body: format!("message number {i}"),
+                    status: "",
+                    outgoing: false,
+                    failed: false,
+                    expires_in: None,
+                })
+                .collect(),
+        );
+        let newest = screen(&app, 80, 24);
+        assert!(newest.contains("message number 39") && !newest.contains("message number 5\n"));
+        app.message_cursor = 35; // message 4
+        let older = screen(&app, 80, 24);
+        assert!(older.contains("message number 4 "), "{older}");
+        assert!(!older.contains("message number 39"), "{older}");
     }
 }

@@ -2,7 +2,8 @@
 //! profiles each in its own `hush` TUI — Alice's account created in the TUI's onboarding
 //! (display name, the recovery password shown once); Bob starts a conversation by pasting
 //! Alice's Account ID and writes; Alice sees it as a message request (capture-pane), accepts it and replies;
-//! Bob sees the reply. Needs tmux: `.ci/run` installs it and sets HUSH_REQUIRE_TMUX=1;
+//! Bob sees the reply; then disappearing messages, a nickname on the contacts screen, and
+//! the recovery password behind its confirmation. Needs tmux: `.ci/run` installs it and sets HUSH_REQUIRE_TMUX=1;
 //! elsewhere the test says why it is skipped.
 
 use std::path::Path;
@@ -45,6 +46,12 @@ impl Tmux {
         let mut args = vec!["send-keys", "-t", session];
         args.extend_from_slice(keys);
         self.run(&args);
+    }
+
+    /// Esc on its own: a key right after it would read as Alt+key (an escape sequence).
+    fn escape(&self, session: &str) {
+        self.keys(session, &["Escape"]);
+        std::thread::sleep(Duration::from_millis(300));
     }
 
     fn text(&self, session: &str, text: &str) {
@@ -136,6 +143,35 @@ fn two_tuis_exchange_a_request_and_a_reply_over_a_devnet() {
     // Bob sees the reply under Alice's name.
     let screen = tmux.wait_for("bob", "hi bob, accepted");
     assert!(screen.contains("Alice"), "{screen}");
+
+    // Alice turns on disappearing messages (Ctrl-T, 1 day after sending): both sides show it.
+    tmux.keys("alice", &["C-t"]);
+    tmux.wait_for("alice", "Disappearing messages");
+    tmux.keys("alice", &["j", "j", "Enter"]);
+    tmux.wait_for("alice", "⏱ 1 day after sending");
+    tmux.wait_for("bob", "⏱ 1 day after sending");
+
+    // Contacts: Bob is listed; the nickname Alice gives him replaces his name.
+    tmux.escape("alice");
+    tmux.keys("alice", &["c"]);
+    tmux.wait_for("alice", "Contacts — Enter write");
+    tmux.keys("alice", &["e"]);
+    tmux.wait_for("alice", "Nickname");
+    tmux.text("alice", "Bobby");
+    tmux.keys("alice", &["Enter"]);
+    tmux.wait_for("alice", "calls themselves Bob");
+    tmux.escape("alice");
+
+    // The account screen: sync status, and the recovery password only after a confirmation.
+    tmux.keys("alice", &["a"]);
+    tmux.wait_for("alice", "last sync");
+    tmux.keys("alice", &["p"]);
+    let asked = tmux.wait_for("alice", "y: show it");
+    assert!(!asked.contains(&first_words.join(" ")), "{asked}");
+    tmux.keys("alice", &["y"]);
+    tmux.wait_for("alice", &first_words.join(" "));
+    tmux.escape("alice");
+    tmux.escape("alice");
     tmux.keys("alice", &["q"]);
     tmux.keys("bob", &["q"]);
     drop(tmux);

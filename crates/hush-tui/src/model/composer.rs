@@ -72,7 +72,11 @@ impl Composer {
                 self.text.clear();
                 self.cursor = 0;
             }
-            KeyCode::Char(_) if ctrl => return ComposerOutcome::Ignored,
+            // Ctrl and Alt chords are commands, not text (Alt+x is also what a quick
+            // Esc, x reads as).
+            KeyCode::Char(_) if ctrl || key.modifiers.contains(KeyModifiers::ALT) => {
+                return ComposerOutcome::Ignored;
+            }
             KeyCode::Char(c) => {
                 let mut buf = [0u8; 4];
                 self.insert(c.encode_utf8(&mut buf));
@@ -144,6 +148,8 @@ mod tests {
         assert_eq!(c.text(), "éb");
         press(&mut c, KeyCode::End, KeyModifiers::NONE);
         typed(&mut c, "!");
+        assert_eq!(c.text(), "éb!");
+        assert_eq!(press(&mut c, KeyCode::Char('c'), KeyModifiers::ALT), ComposerOutcome::Ignored);
         assert_eq!(c.text(), "éb!");
         press(&mut c, KeyCode::Char('u'), KeyModifiers::CONTROL);
         assert!(c.is_empty());

@@ -1,7 +1,7 @@
 //! The conversation list: pinned conversations first, then by latest activity (the order the
 //! database gives), with unread counts and a preview; message requests in their own section.
 
-use hush_client::Conversation;
+use hush_client::{Contact, Conversation, Disappearing};
 
 /// Longest preview, in characters.
 const PREVIEW_CHARS: usize = 60;
@@ -21,6 +21,10 @@ pub struct ConversationRow {
     pub pinned: bool,
     /// A message request.
     pub is_request: bool,
+    /// We blocked them.
+    pub blocked: bool,
+    /// The disappearing-messages setting.
+    pub disappearing: Disappearing,
 }
 
 /// `05ab…cdef`: an Account ID short enough for a list.
@@ -38,8 +42,13 @@ fn one_line(text: &str, max: usize) -> String {
     }
 }
 
-/// The rows for conversations (`me` is our Account ID: Note to Self).
-pub fn rows(conversations: &[Conversation], me: &str) -> Vec<ConversationRow> {
+/// The rows for conversations (`me` is our Account ID: Note to Self; `contacts` tell who is
+/// blocked).
+pub fn rows(
+    conversations: &[Conversation],
+    me: &str,
+    contacts: &[Contact],
+) -> Vec<ConversationRow> {
     conversations
         .iter()
         .map(|c| ConversationRow {
@@ -57,6 +66,8 @@ pub fn rows(conversations: &[Conversation], me: &str) -> Vec<ConversationRow> {
             unread: if c.marked_unread { c.unread.max(1) } else { c.unread },
             pinned: c.pinned,
             is_request: c.is_request,
+            blocked: contacts.iter().any(|k| k.blocked && k.account_id == c.id),
+            disappearing: c.disappearing,
         })
         .collect()
 }
@@ -90,6 +101,7 @@ mod tests {
         let list = rows(
             &[convo(&me, None, None), marked, convo("05cc", Some("Carol"), Some(&"x".repeat(100)))],
             &me,
+            &[],
         );
         assert_eq!(list[0].title, "Note to Self");
         assert_eq!(list[1].title, "05bb…bbbb");

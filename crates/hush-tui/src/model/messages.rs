@@ -2,6 +2,8 @@
 
 use hush_client::{Message, MessageStatus};
 
+use crate::model::clock::Clock;
+
 /// One message as shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageRow {
@@ -9,7 +11,7 @@ pub struct MessageRow {
     pub id: i64,
     /// "You", or the other side's name.
     pub author: String,
-    /// When it was sent, `HH:MM` (UTC).
+    /// When it was sent, local time (with the date when not today).
     pub time: String,
     /// The text.
     pub body: String,
@@ -19,12 +21,8 @@ pub struct MessageRow {
     pub outgoing: bool,
     /// Failed: can be retried.
     pub failed: bool,
-}
-
-/// `HH:MM` of a time in ms since the epoch (UTC).
-pub fn clock(ms: u64) -> String {
-    let minutes = ms / 60_000;
-    format!("{:02}:{:02}", (minutes / 60) % 24, minutes % 60)
+    /// A disappearing message: how long it has left (`5 min`).
+    pub expires_in: Option<String>,
 }
 
 fn status(m: &Message) -> &'static str {
@@ -41,17 +39,18 @@ fn status(m: &Message) -> &'static str {
 }
 
 /// The rows of a conversation's messages; `their_name` is how to call the other side.
-pub fn rows(messages: &[Message], their_name: &str) -> Vec<MessageRow> {
+pub fn rows(messages: &[Message], their_name: &str, clock: &Clock) -> Vec<MessageRow> {
     messages
         .iter()
         .map(|m| MessageRow {
             id: m.id,
             author: if m.outgoing { "You".to_owned() } else { their_name.to_owned() },
-            time: clock(m.sent_at),
+            time: clock.message_time(m.sent_at),
             body: m.body.clone(),
             status: status(m),
             outgoing: m.outgoing,
             failed: m.status == MessageStatus::Failed,
+            expires_in: m.expires_at.map(|at| clock.remaining(at)),
         })
         .collect()
 }
@@ -59,6 +58,7 @@ pub fn rows(messages: &[Message], their_name: &str) -> Vec<MessageRow> {
 #[cfg(test)]
 mod tests {
     use hush_client::Disappearing;
+    use jiff::tz::TimeZone;
 
     use super::*;
 
@@ -85,17 +85,25 @@ mod tests {
         let list = rows(
             &[
                 message(1, false, MessageStatus::Received),
-                message(2, true, MessageStatus::Sending),
+                Message {
+                    expires_at: Some(1_700_000_000_000 + 14 * 60_000 + 30_000),
+                    ..message(2, true, MessageStatus::Sending)
+                },
                 message(3, true, MessageStatus::Sent),
                 message(4, true, MessageStatus::Read),
                 message(5, true, MessageStatus::Failed),
             ],
             "Bob",
+            &Clock::new(TimeZone::UTC, 1_700_000_000_000 + 10 * 60_000),
         );
         let statuses: Vec<&str> = list.iter().map(|r| r.status).collect();
         assert_eq!(statuses, ["", "…", "✓", "✓✓", "failed"]);
         assert_eq!((list[0].author.as_str(), list[1].author.as_str()), ("Bob", "You"));
         assert_eq!(list[0].time, "22:14");
         assert!(list[4].failed && !list[3].failed);
+        assert_eq!(
+            (list[0].expires_in.as_deref(), list[1].expires_in.as_deref()),
+            (None, Some("4 min"))
+        );
     }
 }
