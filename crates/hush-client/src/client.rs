@@ -389,6 +389,7 @@ impl Client {
         }
         self.connect().await?;
         let work = async {
+            self.catch_up_once().await?;
             loop {
                 if outbox::run_round(&self.inner).await? > 0 {
                     continue;
@@ -405,6 +406,16 @@ impl Client {
         self.inner.db.outbox_len()
     }
 
+    /// A device that never polled its swarm reads it once before pushing anything (which
+    /// also pushes what its configs lack: see `sync::reconcile_once`). Started clients
+    /// leave this to their poller.
+    async fn catch_up_once(&self) -> Result<()> {
+        if sync::reconciled(&self.inner) {
+            return Ok(());
+        }
+        receive::poll_until_empty(&self.inner, || {}).await
+    }
+
     /// Waits until message `id` is no longer `sending` (delivering the outbox meanwhile if no
     /// background task does), and returns it. Fails after `timeout`.
     pub async fn wait_sent(&self, id: i64, timeout: Duration) -> Result<Message> {
@@ -414,6 +425,9 @@ impl Client {
             self.connect().await?;
         }
         let wait = async {
+            if !started {
+                self.catch_up_once().await?;
+            }
             loop {
                 let message = self
                     .inner
@@ -509,8 +523,8 @@ impl Client {
     /// Polls our swarm once (no waiting at the node) and handles what it finds; returns the
     /// new messages.
     pub async fn receive_now(&self) -> Result<Vec<Message>> {
-        self.connect().await?;
         let mut events = self.subscribe();
+        self.connect().await?;
         receive::poll_until_empty(&self.inner, || {}).await?;
         self.inner.save_registry();
         sync::bump_expiry_if_due(&self.inner)?;

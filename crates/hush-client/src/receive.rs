@@ -189,6 +189,11 @@ async fn poll_once(
             }
         }
     }
+    if !polled.more {
+        // Caught up with the swarm: what this device holds that its configs do not say yet
+        // (a new account's display name) goes out, once.
+        sync::reconcile_once(inner)?;
+    }
     Ok(polled)
 }
 

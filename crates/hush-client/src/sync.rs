@@ -81,6 +81,28 @@ pub(crate) fn changed(inner: &Inner, namespace: i16) -> Result<()> {
     push(inner, namespace, next.seqno(), &next.serialize(), state)
 }
 
+/// Set once a device has caught up with its swarm's configs and pushed what they lacked.
+const RECONCILED: &str = "configs_reconciled";
+
+/// Whether [`reconcile_once`] ran on this device.
+pub(crate) fn reconciled(inner: &Inner) -> bool {
+    inner.db.setting(RECONCILED).ok().flatten().is_some()
+}
+
+/// Once a device has read everything its swarm holds (its first complete poll), pushes each
+/// object whose data on this device differs from the config message it holds: a new
+/// account's display name (set before it ever connected), or changes made offline on a
+/// profile restored without fetching. Later changes push themselves ([`changed`]).
+pub(crate) fn reconcile_once(inner: &Inner) -> Result<()> {
+    if reconciled(inner) {
+        return Ok(());
+    }
+    for namespace in NAMESPACES {
+        changed(inner, namespace)?;
+    }
+    inner.db.set_setting(RECONCILED, "1")
+}
+
 /// Pushes a serialized config message: queues its stores, then the deletion of the copies it
 /// supersedes, and records it as the message we hold. A message that fits in one stored
 /// message goes in the protobuf wrapping older clients read, as the newest libsession still

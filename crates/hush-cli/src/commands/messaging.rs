@@ -46,7 +46,12 @@ pub fn send(settings: &Settings, args: SendArgs) -> Result<(), Failure> {
     let rt = runtime()?;
     let outcome = rt.block_on(async {
         if args.wait {
-            client.wait_sent(queued.id, SEND_WAIT).await
+            let sent = client.wait_sent(queued.id, SEND_WAIT).await?;
+            // Then what else is queued: the copy for our other devices, config changes.
+            if let Err(e) = client.deliver_pending(SEND_ATTEMPT).await {
+                output::note(&format!("copies for your other devices are queued: {e}"));
+            }
+            Ok(sent)
         } else {
             client.deliver_pending(SEND_ATTEMPT).await?;
             client.message(queued.id)

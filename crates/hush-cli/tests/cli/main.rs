@@ -517,6 +517,11 @@ fn two_profiles_exchange_messages_through_a_devnet_and_a_daemon() {
     drop(to_daemon);
     assert!(daemon.wait().unwrap().success());
 
+    // Bob renames himself and nicknames Alice.
+    let renamed = hush_as(data, "bob", &["settings", "display-name", "Robert"], "");
+    assert_eq!(code(&renamed), 0, "{}", stderr(&renamed));
+    assert_eq!(code(&hush_as(data, "bob", &["contacts", "nickname", a, "Al"], "")), 0);
+
     // `receive --follow` streams what arrives, one JSON line per message, until Ctrl-C.
     let mut follow = Command::new(env!("CARGO_BIN_EXE_hush"))
         .args(["--data-dir", data.to_str().unwrap(), "--profile", "alice", "--json"])
@@ -540,11 +545,10 @@ fn two_profiles_exchange_messages_through_a_devnet_and_a_daemon() {
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     assert!(follow.wait().unwrap().success());
 
-    // Bob renames himself and nicknames Alice; a restore of his recovery password in a new
-    // profile brings back his name, the contact and the conversation, with progress lines.
-    let renamed = hush_as(data, "bob", &["settings", "display-name", "Robert"], "");
-    assert_eq!(code(&renamed), 0, "{}", stderr(&renamed));
-    assert_eq!(code(&hush_as(data, "bob", &["contacts", "nickname", a, "Al"], "")), 0);
+    // A restore of Bob's recovery password in a new profile brings back his name, the
+    // contact and the conversation, every message (the copies of what he sent went out
+    // before `send --wait` returned), with progress lines.
+    let bobs = json_lines(&hush_as(data, "bob", &["--json", "messages", a], ""));
     let words = hush_as(data, "bob", &["--json", "account", "recovery-password", "--yes"], "");
     let phrase = json(&words)["recovery_password"].as_str().unwrap().to_owned();
     let restored = hush_as(data, "bob2", &["--json", "account", "restore"], &phrase);
@@ -558,11 +562,25 @@ fn two_profiles_exchange_messages_through_a_devnet_and_a_daemon() {
     assert_eq!(last["display_name"], "Robert");
     assert_eq!(last["contacts"], 1);
     assert_eq!(last["conversations"], 1);
-    assert!(last["messages"].as_u64().unwrap() >= 4, "{last}");
+    assert_eq!(last["messages"].as_u64(), Some(bobs.len() as u64), "{last}");
     let contacts = json_lines(&hush_as(data, "bob2", &["--json", "contacts"], ""));
     assert_eq!(
         (contacts[0]["account_id"].as_str(), contacts[0]["nickname"].as_str()),
         (Some(a), Some("Al"))
+    );
+    // A new account's first command is `send --wait`: its profile, its contact list and the
+    // copy of the message for its other devices all reach its swarm before it returns.
+    json(&hush_as(data, "carol", &["--json", "account", "new", "--display-name", "Carol"], ""));
+    let sent = hush_as(data, "carol", &["send", "--wait", a, "first words"], "");
+    assert_eq!(code(&sent), 0, "{}", stderr(&sent));
+    let words = hush_as(data, "carol", &["--json", "account", "recovery-password", "--yes"], "");
+    let phrase = json(&words)["recovery_password"].as_str().unwrap().to_owned();
+    let restored = json_lines(&hush_as(data, "carol2", &["--json", "account", "restore"], &phrase));
+    let last = restored.last().unwrap();
+    assert_eq!(
+        (last["display_name"].as_str(), last["contacts"].as_u64(), last["messages"].as_u64()),
+        (Some("Carol"), Some(1), Some(1)),
+        "{last}"
     );
     interrupt(devnet, devnet_out);
     // The network file is there but no node answers: a clear error, at once; still queued.
