@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crossterm::event::{
     self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-    Event as TermEvent, KeyEventKind, MouseEventKind,
+    Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
 };
 use crossterm::execute;
 use crossterm::terminal::{
@@ -263,6 +263,16 @@ fn scroll(app: &mut App, kind: MouseEventKind) {
         MouseEventKind::ScrollDown => false,
         _ => return,
     };
+    match app.overlay {
+        crate::app::Overlay::None => {}
+        // Lists over the screen scroll as their arrow keys do; other windows ignore the wheel.
+        crate::app::Overlay::Contacts { .. } | crate::app::Overlay::Disappearing { .. } => {
+            let code = if up { KeyCode::Up } else { KeyCode::Down };
+            app.key(KeyEvent::new(code, KeyModifiers::NONE));
+            return;
+        }
+        _ => return,
+    }
     if app.open.is_some() && app.focus == crate::app::Focus::Composer {
         app.message_cursor = if up {
             (app.message_cursor + 1).min(app.messages.len().saturating_sub(1))
