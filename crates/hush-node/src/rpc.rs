@@ -6,8 +6,7 @@
 
 pub(crate) mod apply;
 mod auth;
-mod params;
-mod request;
+use hush_proto::storage_rpc::{BodyError, params, request};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,15 +113,7 @@ impl Reply {
     }
 }
 
-/// Most JSON values (arrays, objects, members, elements) a request may contain: parsing
-/// into a tree costs tens of bytes per value, so this bounds memory whatever the body's
-/// size. A batch of 20 stores has a few hundred.
-pub const MAX_JSON_VALUES: usize = 20_000;
-
-/// An upper bound on the number of JSON values in `body`, from its structural bytes.
-pub fn json_values_bound(body: &[u8]) -> usize {
-    body.iter().filter(|&&b| matches!(b, b',' | b':' | b'[' | b'{')).count()
-}
+pub use hush_proto::storage_rpc::{MAX_JSON_VALUES, json_values_bound};
 
 /// Handles one request body; returns the method name (for metrics) and the reply. `slot` is
 /// the request's place among those processed at once: a long-polling `retrieve` gives it up
@@ -133,23 +124,14 @@ pub async fn handle(
     slot: Option<tokio::sync::SemaphorePermit<'_>>,
 ) -> (&'static str, Reply) {
     ctx.traffic.rpc(body);
-    if json_values_bound(body) > MAX_JSON_VALUES {
-        return ("invalid", Reply::text(400, "invalid json: too many values"));
-    }
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
-        return ("invalid", Reply::text(400, "invalid json"));
+    let (name, parsed) = match hush_proto::storage_rpc::read_body(body) {
+        Ok(read) => read,
+        Err(e @ BodyError::Invalid(_)) => return ("invalid", Reply::text(400, e.to_string())),
+        Err(e @ BodyError::UnknownMethod(_)) => {
+            return ("unknown", Reply::text(400, e.to_string()));
+        }
     };
-    let Some(method) = value.get("method").and_then(Value::as_str) else {
-        return ("invalid", Reply::text(400, "invalid json: no `method` field"));
-    };
-    let Some(Value::Object(params)) = value.get("params") else {
-        return ("invalid", Reply::text(400, "invalid json: no `params` field"));
-    };
-    let Some(name) = request::method_name(method) else {
-        let shown: String = method.chars().take(64).collect();
-        return ("unknown", Reply::text(400, format!("no method {shown}")));
-    };
-    let reply = match request::parse(name, params, false) {
+    let reply = match parsed {
         Ok(Request::Batch { requests, wait_ms: Some(wait), .. }) if wait > 0 => {
             long_poll_batch(ctx, requests, wait, slot).await
         }

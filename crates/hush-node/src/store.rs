@@ -104,14 +104,7 @@ pub struct StoredMessage {
     pub data: Vec<u8>,
 }
 
-/// Which namespaces a bulk operation covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Namespaces {
-    /// One namespace.
-    One(Namespace),
-    /// All of the account's namespaces.
-    All,
-}
+pub use hush_proto::storage_rpc::Namespaces;
 
 /// A retrieve query.
 #[derive(Clone, Debug)]

@@ -69,6 +69,7 @@ pub mod protos;
 pub mod redact;
 pub mod registry;
 pub mod slip39;
+pub mod storage_rpc;
 pub mod swarm;
 mod time;
 

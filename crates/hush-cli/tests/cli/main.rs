@@ -312,7 +312,7 @@ fn start_devnet(
     data_dir: Option<&Path>,
     env_data_dir: Option<&Path>,
     args: &[&str],
-) -> (std::process::Child, std::io::BufReader<std::process::ChildStdout>, Value) {
+) -> (DevnetProcess, std::io::BufReader<std::process::ChildStdout>, Value) {
     use std::io::BufRead;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hush"));
     if let Some(dir) = data_dir {
@@ -331,6 +331,7 @@ fn start_devnet(
         .spawn()
         .unwrap();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let child = DevnetProcess(Some(child));
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
     let ready: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{line:?}"));
@@ -338,11 +339,22 @@ fn start_devnet(
 }
 
 /// Sends SIGINT (Ctrl-C) and checks the network stops cleanly.
-fn interrupt(
-    mut child: std::process::Child,
-    mut out: std::io::BufReader<std::process::ChildStdout>,
-) {
+/// A `hush devnet` process, killed if a failing test drops it still running (so that a
+/// failure does not leave a network behind).
+struct DevnetProcess(Option<std::process::Child>);
+
+impl Drop for DevnetProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn interrupt(mut devnet: DevnetProcess, mut out: std::io::BufReader<std::process::ChildStdout>) {
     use std::io::BufRead;
+    let mut child = devnet.0.take().expect("running");
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     let mut line = String::new();

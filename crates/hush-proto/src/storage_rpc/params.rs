@@ -1,36 +1,40 @@
 //! Reading request parameters, with the reference server's error texts (see
 //! docs/protocol/storage-rpc.md). Every failure is a 400 `invalid request: …`.
 
+use crate::AccountId;
+use crate::message_hash::MessageHash;
+use crate::namespace::Namespace;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hush_proto::AccountId;
-use hush_proto::message_hash::MessageHash;
-use hush_proto::namespace::Namespace;
 use hush_sodium::ed25519::{Ed25519PublicKey, Ed25519Signature};
 use serde_json::{Map, Value};
 
-use crate::store::Namespaces;
+use super::Namespaces;
 
 /// A parameter error: the text after `invalid request: `.
-pub(crate) type ParamResult<T> = Result<T, String>;
+pub type ParamResult<T> = Result<T, String>;
 
 /// Most hashes one request may name (each costs a lookup on the writer thread).
-pub(crate) const MAX_HASHES: usize = 5_000;
+pub const MAX_HASHES: usize = 5_000;
 
 /// Timestamps below this are taken for seconds and refused.
 const MIN_MS: u64 = 1_000_000_000;
 
 /// The `params` object of a request.
-pub(crate) struct Params<'a>(pub(crate) &'a Map<String, Value>);
+#[derive(Clone, Copy, Debug)]
+pub struct Params<'a>(
+    /// The object.
+    pub &'a Map<String, Value>,
+);
 
 impl<'a> Params<'a> {
     /// A field, treating `null` as absent.
-    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
         self.0.get(key).filter(|v| !v.is_null())
     }
 
     /// One of two alternative names (e.g. `last_hash` / `lastHash`), not both.
-    pub(crate) fn get_either(&self, a: &str, b: &str) -> ParamResult<Option<&'a Value>> {
+    pub fn get_either(&self, a: &str, b: &str) -> ParamResult<Option<&'a Value>> {
         match (self.get(a), self.get(b)) {
             (Some(_), Some(_)) => Err(format!("Cannot specify both '{a}' and '{b}'")),
             (x, y) => Ok(x.or(y)),
@@ -38,38 +42,38 @@ impl<'a> Params<'a> {
     }
 
     /// A required field.
-    pub(crate) fn required(&self, key: &str) -> ParamResult<&'a Value> {
+    pub fn required(&self, key: &str) -> ParamResult<&'a Value> {
         self.get(key).ok_or_else(|| format!("Required field '{key}' missing"))
     }
 
     /// An optional string.
-    pub(crate) fn str(&self, key: &str) -> ParamResult<Option<&'a str>> {
+    pub fn str(&self, key: &str) -> ParamResult<Option<&'a str>> {
         self.get(key).map(|v| v.as_str().ok_or_else(|| expected(key, "string"))).transpose()
     }
 
     /// An optional boolean.
-    pub(crate) fn bool(&self, key: &str) -> ParamResult<Option<bool>> {
+    pub fn bool(&self, key: &str) -> ParamResult<Option<bool>> {
         self.get(key).map(|v| v.as_bool().ok_or_else(|| expected(key, "boolean"))).transpose()
     }
 
     /// An optional signed integer.
-    pub(crate) fn i64(&self, key: &str) -> ParamResult<Option<i64>> {
+    pub fn i64(&self, key: &str) -> ParamResult<Option<i64>> {
         self.get(key).map(|v| v.as_i64().ok_or_else(|| expected(key, "integer"))).transpose()
     }
 
     /// An optional millisecond timestamp (an unsigned integer of at least 10⁹).
-    pub(crate) fn timestamp(&self, key: &str) -> ParamResult<Option<u64>> {
+    pub fn timestamp(&self, key: &str) -> ParamResult<Option<u64>> {
         self.get(key).map(|v| timestamp_value(key, v)).transpose()
     }
 
     /// A required millisecond timestamp.
-    pub(crate) fn required_timestamp(&self, key: &str) -> ParamResult<u64> {
+    pub fn required_timestamp(&self, key: &str) -> ParamResult<u64> {
         timestamp_value(key, self.required(key)?)
     }
 
     /// An optional unsigned integer given as a number or a numeric string (store's
     /// `timestamp` and `ttl`).
-    pub(crate) fn u64_lenient(&self, key: &str) -> ParamResult<Option<u64>> {
+    pub fn u64_lenient(&self, key: &str) -> ParamResult<Option<u64>> {
         self.get(key)
             .map(|v| match v {
                 Value::String(s) => s.parse::<u64>().map_err(|_| expected(key, "integer")),
@@ -79,12 +83,12 @@ impl<'a> Params<'a> {
     }
 
     /// The namespace (default 0).
-    pub(crate) fn namespace(&self) -> ParamResult<Option<Namespace>> {
+    pub fn namespace(&self) -> ParamResult<Option<Namespace>> {
         self.get("namespace").map(namespace_value).transpose()
     }
 
     /// A namespace or `"all"` (default 0).
-    pub(crate) fn namespaces(&self) -> ParamResult<Namespaces> {
+    pub fn namespaces(&self) -> ParamResult<Namespaces> {
         match self.get("namespace") {
             None => Ok(Namespaces::One(Namespace::DEFAULT)),
             Some(Value::String(s)) if s == "all" => Ok(Namespaces::All),
@@ -94,7 +98,7 @@ impl<'a> Params<'a> {
     }
 
     /// The account (`pubkey`, alias `pubKey`).
-    pub(crate) fn account(&self) -> ParamResult<AccountId> {
+    pub fn account(&self) -> ParamResult<AccountId> {
         let value = self
             .get_either("pubkey", "pubKey")?
             .ok_or_else(|| "Required field 'pubkey' missing".to_owned())?;
@@ -106,7 +110,7 @@ impl<'a> Params<'a> {
     }
 
     /// A string array, or a single string.
-    pub(crate) fn strings(&self, key: &str) -> ParamResult<Option<Vec<&'a str>>> {
+    pub fn strings(&self, key: &str) -> ParamResult<Option<Vec<&'a str>>> {
         let Some(v) = self.get(key) else { return Ok(None) };
         match v {
             Value::String(s) => Ok(Some(vec![s.as_str()])),
@@ -121,7 +125,7 @@ impl<'a> Params<'a> {
 
     /// The `messages` list of hashes: non-empty, each a valid hash, at most
     /// [`MAX_HASHES`].
-    pub(crate) fn hashes(&self) -> ParamResult<Vec<String>> {
+    pub fn hashes(&self) -> ParamResult<Vec<String>> {
         let list = self.strings("messages")?.ok_or("Required field 'messages' missing")?;
         if list.is_empty() {
             return Err("messages does not contain any message hashes".to_owned());
@@ -140,11 +144,11 @@ impl<'a> Params<'a> {
 
     /// Authentication parameters (`signature`, `pubkey_ed25519`, `subaccount`,
     /// `subaccount_sig`).
-    pub(crate) fn auth(&self, account: &AccountId) -> ParamResult<Auth> {
+    pub fn auth(&self, account: &AccountId) -> ParamResult<Auth> {
         let signature = self.str("signature")?.map(signature_value).transpose()?;
         let pubkey_ed25519 = match self.str("pubkey_ed25519")? {
             None => None,
-            Some(_) if account.prefix() != hush_proto::IdPrefix::Standard => {
+            Some(_) if account.prefix() != crate::IdPrefix::Standard => {
                 return Err("pubkey_ed25519 is only permitted for 05[...] pubkeys".to_owned());
             }
             Some(s) => {
@@ -178,18 +182,18 @@ impl<'a> Params<'a> {
 
 /// Authentication parameters of a request.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Auth {
+pub struct Auth {
     /// The request signature.
-    pub(crate) signature: Option<Ed25519Signature>,
+    pub signature: Option<Ed25519Signature>,
     /// For 05 accounts: the Ed25519 key behind the Account ID.
-    pub(crate) pubkey_ed25519: Option<Ed25519PublicKey>,
+    pub pubkey_ed25519: Option<Ed25519PublicKey>,
     /// A subaccount token and the main key's signature of it.
-    pub(crate) subaccount: Option<([u8; 36], Ed25519Signature)>,
+    pub subaccount: Option<([u8; 36], Ed25519Signature)>,
 }
 
 impl Auth {
     /// Whether any authentication field was given.
-    pub(crate) fn present(&self) -> bool {
+    pub fn present(&self) -> bool {
         self.signature.is_some() || self.pubkey_ed25519.is_some()
     }
 }
@@ -219,7 +223,7 @@ fn namespace_value(v: &Value) -> ParamResult<Namespace> {
 }
 
 /// A base64 Ed25519 signature: 86 characters, or 88 ending in `==`.
-pub(crate) fn signature_value(s: &str) -> ParamResult<Ed25519Signature> {
+pub fn signature_value(s: &str) -> ParamResult<Ed25519Signature> {
     let bad = || "invalid signature: expected base64 encoded Ed25519 signature".to_owned();
     let body = match s.len() {
         86 => s,
@@ -234,7 +238,7 @@ pub(crate) fn signature_value(s: &str) -> ParamResult<Ed25519Signature> {
 }
 
 /// A subaccount token: 48 base64 characters or 72 hex characters (36 bytes).
-pub(crate) fn token_value(s: &str) -> Option<[u8; 36]> {
+pub fn token_value(s: &str) -> Option<[u8; 36]> {
     let mut out = [0u8; 36];
     match s.len() {
         72 => hex::decode_to_slice(s, &mut out).ok().map(|()| out),
@@ -253,7 +257,7 @@ pub(crate) fn token_value(s: &str) -> Option<[u8; 36]> {
 }
 
 /// Parses base64 message data, bounded before decoding.
-pub(crate) fn data_value(v: &Value, max_bytes: usize) -> ParamResult<Vec<u8>> {
+pub fn data_value(v: &Value, max_bytes: usize) -> ParamResult<Vec<u8>> {
     let s = v.as_str().ok_or_else(|| expected("data", "string"))?;
     if s.len() > max_bytes.div_ceil(3) * 4 {
         return Err(format!("Message body exceeds maximum allowed length of {max_bytes} bytes"));

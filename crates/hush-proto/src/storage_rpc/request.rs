@@ -1,130 +1,195 @@
 //! Parsing a storage RPC into a typed [`Request`]. Parsing is separate from running so that a
 //! `batch` or `sequence` with one malformed subrequest is refused before any of it runs.
 
-use hush_proto::AccountId;
-use hush_proto::namespace::Namespace;
+use crate::AccountId;
+use crate::namespace::Namespace;
 use serde_json::{Map, Value};
 
+use super::Namespaces;
 use super::params::{Auth, ParamResult, Params, data_value, token_value};
-use crate::store::Namespaces;
 
 /// Largest message data (§5.6).
-pub(crate) const MAX_DATA: usize = 76_800;
+pub const MAX_DATA: usize = 76_800;
 /// Most subrequests in a batch or sequence.
-pub(crate) const MAX_SUBREQUESTS: usize = 20;
+pub const MAX_SUBREQUESTS: usize = 20;
 /// Most tokens revoked at once.
-pub(crate) const MAX_REVOKE: usize = 50;
+pub const MAX_REVOKE: usize = 50;
 /// Most tokens unrevoked at once (only 50 are kept per account anyway).
-pub(crate) const MAX_UNREVOKE: usize = 1_000;
+pub const MAX_UNREVOKE: usize = 1_000;
 
 /// `ttl` or absolute `expiry` of a store.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Lifetime {
+pub enum Lifetime {
+    /// Time to live (ms).
     Ttl(u64),
+    /// Absolute expiry (ms).
     Expiry(u64),
 }
 
+/// `store`.
 #[derive(Debug)]
-pub(crate) struct StoreReq {
-    pub(crate) account: AccountId,
-    pub(crate) namespace: Namespace,
-    pub(crate) timestamp: u64,
-    pub(crate) lifetime: Lifetime,
-    pub(crate) data: Vec<u8>,
-    pub(crate) sig_timestamp: Option<u64>,
-    pub(crate) auth: Auth,
+pub struct StoreReq {
+    /// The account whose mailbox it concerns.
+    pub account: AccountId,
+    /// The namespace.
+    pub namespace: Namespace,
+    /// The request's timestamp (ms).
+    pub timestamp: u64,
+    /// How long the message is kept.
+    pub lifetime: Lifetime,
+    /// The message data.
+    pub data: Vec<u8>,
+    /// The time the signature covers, when not `timestamp` (ms).
+    pub sig_timestamp: Option<u64>,
+    /// Authentication parameters.
+    pub auth: Auth,
 }
 
+/// `retrieve`.
 #[derive(Clone, Debug)]
-pub(crate) struct RetrieveReq {
+pub struct RetrieveReq {
     /// hush extension: hold the request up to this long (ms) while there is nothing new.
-    pub(crate) wait_ms: Option<u64>,
-    pub(crate) account: AccountId,
-    pub(crate) namespace: Option<Namespace>,
-    pub(crate) last_hash: Option<String>,
-    pub(crate) max_count: Option<i64>,
-    pub(crate) max_size: Option<i64>,
-    pub(crate) timestamp: Option<u64>,
-    pub(crate) auth: Auth,
+    pub wait_ms: Option<u64>,
+    /// The account whose mailbox it concerns.
+    pub account: AccountId,
+    /// The namespace.
+    pub namespace: Option<Namespace>,
+    /// Only messages stored after this one.
+    pub last_hash: Option<String>,
+    /// Most messages to return.
+    pub max_count: Option<i64>,
+    /// Byte budget of the answer (negative: a share of the batch budget).
+    pub max_size: Option<i64>,
+    /// The request's timestamp (ms).
+    pub timestamp: Option<u64>,
+    /// Authentication parameters.
+    pub auth: Auth,
 }
 
+/// `delete`.
 #[derive(Debug)]
-pub(crate) struct DeleteReq {
-    pub(crate) account: AccountId,
-    pub(crate) hashes: Vec<String>,
-    pub(crate) required: bool,
-    pub(crate) auth: Auth,
+pub struct DeleteReq {
+    /// The account whose mailbox it concerns.
+    pub account: AccountId,
+    /// Message hashes.
+    pub hashes: Vec<String>,
+    /// The `required` flag: fail unless one of the messages is found.
+    pub required: bool,
+    /// Authentication parameters.
+    pub auth: Auth,
 }
 
 /// `delete_all` (no `before`) and `delete_before`.
 #[derive(Debug)]
-pub(crate) struct DeleteWhereReq {
-    pub(crate) account: AccountId,
-    pub(crate) namespaces: Namespaces,
+pub struct DeleteWhereReq {
+    /// The account whose mailbox it concerns.
+    pub account: AccountId,
+    /// The namespaces it covers.
+    pub namespaces: Namespaces,
     /// `delete_all`: the request timestamp; `delete_before`: `before`.
-    pub(crate) time: u64,
-    pub(crate) before: bool,
-    pub(crate) auth: Auth,
+    pub time: u64,
+    /// `delete_before` (else `delete_all`).
+    pub before: bool,
+    /// Authentication parameters.
+    pub auth: Auth,
 }
 
+/// `expire_all`.
 #[derive(Debug)]
-pub(crate) struct ExpireAllReq {
-    pub(crate) account: AccountId,
-    pub(crate) namespaces: Namespaces,
-    pub(crate) expiry: u64,
-    pub(crate) auth: Auth,
+pub struct ExpireAllReq {
+    /// The account whose mailbox it concerns.
+    pub account: AccountId,
+    /// The namespaces it covers.
+    pub namespaces: Namespaces,
+    /// The new expiry (ms).
+    pub expiry: u64,
+    /// Authentication parameters.
+    pub auth: Auth,
 }
 
+/// `expire`.
 #[derive(Debug)]
-pub(crate) struct ExpireReq {
-    pub(crate) account: AccountId,
-    pub(crate) hashes: Vec<String>,
+pub struct ExpireReq {
+    /// The account whose mailbox it concerns.
+    pub account: AccountId,
+    /// Message hashes.
+    pub hashes: Vec<String>,
     /// One expiry for all, or one per hash.
-    pub(crate) expiries: Vec<u64>,
-    pub(crate) shorten: bool,
-    pub(crate) extend: bool,
-    pub(crate) auth: Auth,
+    pub expiries: Vec<u64>,
+    /// Only shorten expiries.
+    pub shorten: bool,
+    /// Only extend expiries.
+    pub extend: bool,
+    /// Authentication parameters.
+    pub auth: Auth,
 }
 
+/// `get_expiries`.
 #[derive(Debug)]
-pub(crate) struct GetExpiriesReq {
-    pub(crate) account: AccountId,
-    pub(crate) hashes: Vec<String>,
-    pub(crate) timestamp: u64,
-    pub(crate) auth: Auth,
+pub struct GetExpiriesReq {
+    /// The account whose mailbox it concerns.
+    pub account: AccountId,
+    /// Message hashes.
+    pub hashes: Vec<String>,
+    /// The request's timestamp (ms).
+    pub timestamp: u64,
+    /// Authentication parameters.
+    pub auth: Auth,
 }
 
+/// `revoke_subaccount` and `unrevoke_subaccount`.
 #[derive(Debug)]
-pub(crate) struct RevokeReq {
-    pub(crate) account: AccountId,
-    pub(crate) tokens: Vec<[u8; 36]>,
-    pub(crate) timestamp: u64,
-    pub(crate) revoke: bool,
-    pub(crate) auth: Auth,
+pub struct RevokeReq {
+    /// The account whose mailbox it concerns.
+    pub account: AccountId,
+    /// Subaccount tokens.
+    pub tokens: Vec<[u8; 36]>,
+    /// The request's timestamp (ms).
+    pub timestamp: u64,
+    /// Revoke (or unrevoke).
+    pub revoke: bool,
+    /// Authentication parameters.
+    pub auth: Auth,
 }
 
 /// A parsed storage RPC.
 #[derive(Debug)]
-pub(crate) enum Request {
+pub enum Request {
+    /// `store`.
     Store(StoreReq),
+    /// `retrieve`.
     Retrieve(RetrieveReq),
+    /// `delete`.
     Delete(DeleteReq),
+    /// `delete_all` and `delete_before`.
     DeleteWhere(DeleteWhereReq),
+    /// `expire_all`.
     ExpireAll(ExpireAllReq),
+    /// `expire`.
     Expire(ExpireReq),
+    /// `get_expiries`.
     GetExpiries(GetExpiriesReq),
+    /// `revoke_subaccount` and `unrevoke_subaccount`.
     Revoke(RevokeReq),
+    /// `get_swarm` (alias `get_snodes_for_pubkey`).
     GetSwarm(AccountId),
+    /// `info`.
     Info,
     /// hush extension: the signed network registry, for clients refreshing their node list
     /// through an onion path.
     NetworkRegistry,
+    /// `oxend_request`.
     Oxend {
+        /// The oxend endpoint.
         endpoint: String,
+        /// Its parameters.
         params: Value,
     },
+    /// `batch` and `sequence`.
     Batch {
+        /// `sequence`: stop at the first failure.
         sequential: bool,
+        /// The subrequests, each with its method name.
         requests: Vec<(&'static str, Self)>,
         /// hush extension: a batch of nothing but `retrieve`s may wait (ms) for a message
         /// in any of their mailboxes, like a single `retrieve` with `wait`.
@@ -134,10 +199,13 @@ pub(crate) enum Request {
 
 /// Why a request could not be parsed: the HTTP 400 body.
 #[derive(Debug)]
-pub(crate) struct ParseError(pub(crate) String);
+pub struct ParseError(
+    /// The text.
+    pub String,
+);
 
 /// The canonical name of a method, or `None` if unknown.
-pub(crate) fn method_name(method: &str) -> Option<&'static str> {
+pub fn method_name(method: &str) -> Option<&'static str> {
     Some(match method {
         "store" => "store",
         "retrieve" => "retrieve",
@@ -160,7 +228,7 @@ pub(crate) fn method_name(method: &str) -> Option<&'static str> {
 }
 
 /// Parses `params` of `method` (a name from [`method_name`]).
-pub(crate) fn parse(
+pub fn parse(
     method: &'static str,
     params: &Map<String, Value>,
     nested: bool,
@@ -207,7 +275,7 @@ fn store(p: &Params<'_>) -> ParamResult<StoreReq> {
 }
 
 /// Longest a `retrieve` may be held open (below the relay and request timeouts).
-pub(crate) const MAX_WAIT_MS: u64 = 20_000;
+pub const MAX_WAIT_MS: u64 = 20_000;
 
 fn retrieve(p: &Params<'_>, nested: bool) -> ParamResult<RetrieveReq> {
     let account = p.account()?;
@@ -221,7 +289,7 @@ fn retrieve(p: &Params<'_>, nested: bool) -> ParamResult<RetrieveReq> {
                 if s.len() != 43 {
                     return Err("Invalid last_hash: expected base64 (43 chars)".to_owned());
                 }
-                hush_proto::message_hash::MessageHash::parse(s)
+                crate::message_hash::MessageHash::parse(s)
                     .map_err(|_| "Invalid last_hash: not base64".to_owned())?;
                 Some(s.to_owned())
             }
