@@ -32,6 +32,9 @@ pub struct NodeConfig {
     pub max_inflight_body_bytes: usize,
     /// Open client connections at once; more are refused.
     pub max_connections: usize,
+    /// Open connections from one client address (an IPv6 /64) at once; more are refused, so
+    /// one address cannot take every connection (registry nodes are exempt).
+    pub max_connections_per_ip: usize,
     /// Time limit for reading a request and producing its response, in milliseconds.
     pub request_timeout_ms: u64,
     /// Sustained requests per second allowed from one client address (0 = no limit).
@@ -69,6 +72,7 @@ impl Default for NodeConfig {
             max_concurrent_requests: 64,
             max_inflight_body_bytes: 32 << 20,
             max_connections: 1000,
+            max_connections_per_ip: 128,
             request_timeout_ms: 30_000,
             rate_limit_per_ip: 200,
             rate_limit_burst: 400,
@@ -98,6 +102,7 @@ impl NodeConfig {
             ("max_request_bytes", self.max_request_bytes as u64),
             ("max_concurrent_requests", self.max_concurrent_requests as u64),
             ("max_connections", self.max_connections as u64),
+            ("max_connections_per_ip", self.max_connections_per_ip as u64),
             ("request_timeout_ms", self.request_timeout_ms),
             ("max_account_bytes", self.max_account_bytes),
             ("max_node_bytes", self.max_node_bytes),

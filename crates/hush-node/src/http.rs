@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::NodeConfig;
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{ConnectionCounts, RateLimiter};
 use crate::relay;
 use crate::rpc;
 
@@ -43,6 +43,8 @@ pub(crate) struct State {
     pub(crate) busy: Semaphore,
     pub(crate) body_budget: Semaphore,
     pub(crate) started: Instant,
+    /// A test fault: every answer waits this long first (ms; 0: none).
+    pub(crate) delay_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -94,6 +96,8 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let connections = Arc::new(Semaphore::new(state.config.max_connections));
+    let per_address = Arc::new(ConnectionCounts::default());
+    let own = *state.rpc.identity.ed25519.public();
     let mut tasks = JoinSet::new();
     loop {
         tokio::select! {
@@ -102,6 +106,19 @@ pub(crate) async fn serve(
                     // Out of file descriptors or similar: back off instead of spinning.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
+                };
+                // Other nodes relay for many clients: only client addresses are capped.
+                let counted = if state.rpc.membership.current().is_other_node_ip(peer.ip(), &own) {
+                    None
+                } else {
+                    let Some(counted) =
+                        per_address.enter(peer.ip(), state.config.max_connections_per_ip)
+                    else {
+                        state.rpc.metrics.connection_refused();
+                        drop(stream);
+                        continue;
+                    };
+                    Some(counted)
                 };
                 let Ok(permit) = connections.clone().try_acquire_owned() else {
                     state.rpc.metrics.connection_refused();
@@ -112,6 +129,7 @@ pub(crate) async fn serve(
                 tasks.spawn(async move {
                     connection(stream, peer, tls, state, shutdown).await;
                     drop(permit);
+                    drop(counted);
                 });
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
@@ -158,6 +176,10 @@ async fn connection(
 }
 
 async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
+    let delay = state.delay_ms.load(std::sync::atomic::Ordering::Relaxed);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     let now = state.started.elapsed();
     let own = state.rpc.identity.ed25519.public();
     // The client API is rate-limited per address; operator scrapes of /metrics are not.

@@ -214,6 +214,7 @@ impl NodeBuilder {
         let membership = Arc::new(membership);
         let metrics = Arc::new(Metrics::default());
         let partitioned = Arc::new(AtomicBool::new(false));
+        let delay_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let traffic = Arc::new(traffic::TrafficLog::default());
         let peers = peer::PeerClient::new(
             Duration::from_millis(config.relay_timeout_ms),
@@ -239,6 +240,7 @@ impl NodeBuilder {
             started: tokio::time::Instant::now(),
             rpc: rpc.clone(),
             config: config.clone(),
+            delay_ms: delay_ms.clone(),
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let server = tokio::spawn(http::serve(
@@ -280,6 +282,7 @@ impl NodeBuilder {
             shutdown: shutdown_tx,
             tasks,
             partitioned,
+            delay_ms,
             sync_now,
             traffic,
         })
@@ -344,6 +347,7 @@ pub struct NodeHandle {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     partitioned: Arc<AtomicBool>,
+    delay_ms: Arc<std::sync::atomic::AtomicU64>,
     sync_now: Arc<tokio::sync::Notify>,
     traffic: Arc<traffic::TrafficLog>,
 }
@@ -406,6 +410,13 @@ impl NodeHandle {
     /// 503; clients can still reach it.
     pub fn set_partitioned(&self, partitioned: bool) {
         self.partitioned.store(partitioned, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Makes every answer of this node wait `delay` first (zero: none): a slow node, a fault
+    /// for tests.
+    pub fn set_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.delay_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// This node's entry in a network registry.

@@ -122,6 +122,9 @@ struct RunArgs {
     /// Open connections at once [default: 1000].
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
+    /// Open connections from one client address (IPv6: one /64) at once [default: 128].
+    #[arg(long, value_name = "N")]
+    max_connections_per_ip: Option<usize>,
     /// Time limit for one request, in milliseconds [default: 30000].
     #[arg(long, value_name = "MS")]
     request_timeout_ms: Option<u64>,
@@ -179,6 +182,7 @@ impl RunArgs {
             max_concurrent_requests,
             max_inflight_body_bytes,
             max_connections,
+            max_connections_per_ip,
             request_timeout_ms,
             rate_limit_per_ip,
             rate_limit_burst,

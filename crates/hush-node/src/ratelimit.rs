@@ -39,13 +39,7 @@ impl RateLimiter {
         if self.rate <= 0.0 {
             return true;
         }
-        let ip = match ip {
-            // One IPv6 host usually holds a whole /64: limit the /64, not each address.
-            IpAddr::V6(v6) => {
-                IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1)))
-            }
-            v4 => v4,
-        };
+        let ip = client_key(ip);
         let Ok(mut buckets) = self.buckets.lock() else { return true };
         if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&ip) {
             let full_after = Duration::from_secs_f64(self.burst / self.rate);
@@ -66,6 +60,56 @@ impl RateLimiter {
             true
         } else {
             false
+        }
+    }
+}
+
+/// The address a limit applies to: the IPv4 address, or the IPv6 /64 (one IPv6 host
+/// usually holds a whole /64).
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1)))
+        }
+        v4 => v4,
+    }
+}
+
+/// Open connections per client address, capped.
+#[derive(Debug, Default)]
+pub(crate) struct ConnectionCounts {
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One counted connection; uncounted when dropped.
+#[derive(Debug)]
+pub(crate) struct Counted {
+    counts: std::sync::Arc<ConnectionCounts>,
+    key: IpAddr,
+}
+
+impl ConnectionCounts {
+    /// Counts a connection from `ip` unless `max` are open from its address already.
+    pub(crate) fn enter(self: &std::sync::Arc<Self>, ip: IpAddr, max: usize) -> Option<Counted> {
+        let key = client_key(ip);
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = open.entry(key).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Counted { counts: self.clone(), key })
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut open = self.counts.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.key);
+            }
         }
     }
 }

@@ -388,6 +388,12 @@ impl Testnet {
         Ok(())
     }
 
+    /// Makes node `i` slow: each of its answers waits `delay` first (zero: back to normal).
+    pub fn slow(&self, i: usize, delay: Duration) -> Result<()> {
+        self.node(i)?.set_delay(delay);
+        Ok(())
+    }
+
     /// Adds `count` nodes: starts them, and publishes a new registry listing them after the
     /// existing ones. Swarms change; mailboxes move to their new swarms in the background.
     /// Returns the new nodes' numbers.

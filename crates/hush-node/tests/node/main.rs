@@ -9,9 +9,12 @@
 //!   replication between processes, catch-up after SIGKILL.
 //! - `process`: the real `hush-node` binary: ready line, config errors, SIGTERM, and
 //!   durability under `kill -9`.
+//! - `abuse`: idle and half-open connections, a store flood and junk against a real
+//!   process while a client keeps being served; memory stays bounded.
 
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
+mod abuse;
 mod auth;
 mod hardening;
 mod http;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::{Account, b64, client, parse_body};
 
 /// Starts `hush-node run` on 127.0.0.1:0 in `dir`; returns the child and its ready line.
-fn start(dir: &Path, extra: &[&str]) -> (Child, Value) {
+pub(crate) fn start(dir: &Path, extra: &[&str]) -> (Child, Value) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hush-node"))
         .args(["run", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)

@@ -3,6 +3,8 @@
 //! - `swarms`: stores reach every swarm member, non-members answer 421, registries are
 //!   served, polled, and refused when stale or forged.
 //! - `faults`: members killed during a stream of stores, a partitioned node, restarts.
+//! - `chaos`: clients writing without pause through kills, partitions, slow nodes and
+//!   registry churn; no acknowledged message lost.
 //! - `rebalance`: nodes joining (swarms split) and leaving; mailboxes move, none is lost.
 //! - `folder`: a network kept in a folder resumes with the same keys, ports and messages.
 //! - `config_sync`: restores from the recovery password, devices following each other,
@@ -12,6 +14,7 @@
 
 #![allow(clippy::unwrap_used, clippy::new_without_default, missing_docs, unreachable_pub)]
 
+mod chaos;
 mod config_sync;
 mod faults;
 mod folder;

@@ -29,14 +29,14 @@ pub fn person(dir: &Path, name: &str, net: &Testnet, seed: Option<AccountSeed>) 
     Client::open(config).unwrap()
 }
 
-async fn started(dir: &Path, name: &str, net: &Testnet) -> Client {
+pub async fn started(dir: &Path, name: &str, net: &Testnet) -> Client {
     let c = person(dir, name, net, None);
     c.start().await.unwrap();
     c
 }
 
 /// Incoming messages of `who` in the conversation with `with`.
-fn incoming(who: &Client, with: &AccountId) -> Vec<hush_client::Message> {
+pub fn incoming(who: &Client, with: &AccountId) -> Vec<hush_client::Message> {
     who.messages(with, 10_000).unwrap().into_iter().filter(|m| !m.outgoing).collect()
 }
 
