@@ -541,6 +541,17 @@ impl Db {
         })
     }
 
+    /// SQLite's full consistency check of the database (`PRAGMA integrity_check`): `"ok"`, or
+    /// what is wrong.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.with(|c| {
+            let mut stmt = c.prepare("PRAGMA integrity_check")?;
+            let rows: Vec<String> =
+                stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            Ok(rows.join("; "))
+        })
+    }
+
     /// How many messages there are.
     pub fn message_count(&self) -> Result<usize> {
         self.with(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)))

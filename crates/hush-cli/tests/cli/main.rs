@@ -11,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 mod backup;
+mod durability;
 mod tui;
 
 /// Runs `hush --data-dir DIR ARGS…` with `stdin` piped in (not a terminal).
