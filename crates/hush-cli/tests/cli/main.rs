@@ -12,6 +12,7 @@ use serde_json::Value;
 
 mod backup;
 mod durability;
+mod netns;
 mod tui;
 
 /// Runs `hush --data-dir DIR ARGS…` with `stdin` piped in (not a terminal).
