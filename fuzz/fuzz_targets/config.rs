@@ -1,6 +1,7 @@
 //! Config messages as read from our own swarm: the protobuf wrapping, decryption,
 //! decompression, multipart parts, bencode, the config message format, merging, and the
-//! objects (profile, contacts, conversation read state, groups) loaded from the result.
+//! objects (profile, contacts, conversation read state, groups) loaded from the result —
+//! both on the input as stored bytes and on the input sealed here as a config message.
 #![no_main]
 
 use hush_proto::config::{self, ReceivedConfig};
@@ -35,6 +36,28 @@ fuzz_target!(|data: &[u8]| {
             let _ = config_wire::reassemble(&[0; 32], [&part]);
         }
         Err(_) => {}
+    }
+    // The input as a config message sealed here: decompression, padding, multipart
+    // reassembly and the format behind the authenticated decryption.
+    if let Ok(parts) = config_wire::seal_config(data, seed.ed25519_seed().expose(), "UserProfile") {
+        let mut pieces = Vec::new();
+        for sealed in &parts {
+            match config_wire::open(sealed, seed.ed25519_seed().expose(), "UserProfile") {
+                Ok(Opened::Whole(whole)) => {
+                    if let Ok(received) = ReceivedConfig::parse(&whole) {
+                        load_objects(&received.data);
+                    }
+                }
+                Ok(Opened::Part(part)) => pieces.push(part),
+                Err(_) => {}
+            }
+        }
+        if let Some(first) = pieces.first() {
+            let hash = first.hash;
+            if let Ok(Some(whole)) = config_wire::reassemble(&hash, pieces.iter()) {
+                let _ = ReceivedConfig::parse(&whole);
+            }
+        }
     }
     // The decoders behind decryption, on the raw input.
     let _ = bencode::Bt::decode(data);

@@ -254,6 +254,12 @@ pub(crate) fn standard_account(id: &AccountId) -> Result<()> {
     }
 }
 
+/// How soon a retry must come for [`Client::deliver_pending`] to wait for it.
+pub(crate) const SHORT_RETRY: Duration = Duration::from_secs(2);
+
+/// How long a device that never polled may spend catching up before it sends anyway.
+const CATCH_UP_LIMIT: Duration = Duration::from_secs(10);
+
 impl Client {
     /// Opens the profile's account and database. Nothing is sent or fetched until
     /// [`Client::start`] or an operation that needs the network.
@@ -381,23 +387,29 @@ impl Client {
         send::send_text(&self.inner, to, body)
     }
 
-    /// Delivers queued requests now (without background tasks), retries included, until the
-    /// outbox is empty or `deadline` passes. Returns how many requests are still queued.
+    /// Delivers queued requests now (without background tasks) until the outbox is empty,
+    /// `deadline` passes, or only requests that keep failing are left (their next try more
+    /// than 2 s away: the background outbox or the next command takes them on).
+    /// Returns how many requests are still queued.
     pub async fn deliver_pending(&self, deadline: Duration) -> Result<u64> {
         if self.inner.db.outbox_len()? == 0 {
             return Ok(0);
         }
         self.connect().await?;
         let work = async {
-            self.catch_up_once().await?;
+            self.catch_up_once().await;
             loop {
                 if outbox::run_round(&self.inner).await? > 0 {
                     continue;
                 }
-                // Nothing due now: wait for the next retry, if one is coming.
+                // Nothing due now: wait for a retry that is coming soon (a first failure, a
+                // clock resync), not for one that is backing off.
                 let Some(at) = self.inner.db.next_due()? else { break };
-                let wait = at.saturating_sub(self.inner.now()).clamp(10, 30_000);
-                tokio::time::sleep(Duration::from_millis(wait)).await;
+                let wait = at.saturating_sub(self.inner.now());
+                if wait > SHORT_RETRY.as_millis() as u64 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(wait.max(10))).await;
             }
             Ok::<(), Error>(())
         };
@@ -407,13 +419,20 @@ impl Client {
     }
 
     /// A device that never polled its swarm reads it once before pushing anything (which
-    /// also pushes what its configs lack: see `sync::reconcile_once`). Started clients
-    /// leave this to their poller.
-    async fn catch_up_once(&self) -> Result<()> {
-        if sync::reconciled(&self.inner) {
-            return Ok(());
+    /// also pushes what its configs lack: see `sync::reconcile_once`) — best effort and
+    /// bounded ([`CATCH_UP_LIMIT`]): sending does not wait on it. Started clients leave this
+    /// to their poller.
+    async fn catch_up_once(&self) {
+        let started = self.inner.tasks.lock().is_ok_and(|t| !t.is_empty());
+        if started || sync::reconciled(&self.inner) {
+            return;
         }
-        receive::poll_until_empty(&self.inner, || {}).await
+        let poll = receive::poll_until_empty(&self.inner, || {});
+        match tokio::time::timeout(CATCH_UP_LIMIT, poll).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::debug!(error = %e, "catching up with the swarm failed"),
+            Err(_) => tracing::debug!("catching up with the swarm is taking long; sending"),
+        }
     }
 
     /// Waits until message `id` is no longer `sending` (delivering the outbox meanwhile if no
@@ -425,9 +444,7 @@ impl Client {
             self.connect().await?;
         }
         let wait = async {
-            if !started {
-                self.catch_up_once().await?;
-            }
+            self.catch_up_once().await;
             loop {
                 let message = self
                     .inner

@@ -166,6 +166,8 @@ async fn poll_once(
         s.last_poll_at = Some(answered_at);
     });
     let results = body["results"].as_array().cloned().unwrap_or_default();
+    // Every namespace answered: only then is "nothing more" a complete view of the swarm.
+    let complete = results.len() == POLLED.len() && results.iter().all(|r| r["code"] == 200);
     let mut polled = Polled { messages: 0, more: false };
     for (&ns, result) in POLLED.iter().zip(&results) {
         let messages = result["body"]["messages"].as_array().cloned().unwrap_or_default();
@@ -189,10 +191,13 @@ async fn poll_once(
             }
         }
     }
-    if !polled.more {
+    if complete && !polled.more {
         // Caught up with the swarm: what this device holds that its configs do not say yet
-        // (a new account's display name) goes out, once.
-        sync::reconcile_once(inner)?;
+        // (a new account's display name) goes out, once. A failure here must not fail the
+        // poll (its messages are handled); the next complete poll tries again.
+        if let Err(e) = sync::reconcile_once(inner) {
+            tracing::warn!(error = %e, "pushing this device's config changes failed");
+        }
     }
     Ok(polled)
 }

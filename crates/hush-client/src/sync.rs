@@ -97,6 +97,13 @@ pub(crate) fn reconcile_once(inner: &Inner) -> Result<()> {
     if reconciled(inner) {
         return Ok(());
     }
+    // A config that arrived in parts, some still missing, is not known yet: wait for it
+    // rather than push on top of an older message.
+    for namespace in NAMESPACES {
+        if !inner.db.config_parts(namespace)?.is_empty() {
+            return Ok(());
+        }
+    }
     for namespace in NAMESPACES {
         changed(inner, namespace)?;
     }

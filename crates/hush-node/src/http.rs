@@ -108,11 +108,12 @@ pub(crate) async fn serve(
                     continue;
                 };
                 // Other nodes relay for many clients: only client addresses are capped.
-                let counted = if state.rpc.membership.current().is_other_node_ip(peer.ip(), &own) {
+                // An IPv4 client of a dual-stack listener is itself, not `::ffff:a.b.c.d`.
+                let ip = peer.ip().to_canonical();
+                let counted = if state.rpc.membership.current().is_other_node_ip(ip, &own) {
                     None
                 } else {
-                    let Some(counted) =
-                        per_address.enter(peer.ip(), state.config.max_connections_per_ip)
+                    let Some(counted) = per_address.enter(ip, state.config.max_connections_per_ip)
                     else {
                         state.rpc.metrics.connection_refused();
                         drop(stream);
@@ -155,7 +156,7 @@ async fn connection(
     else {
         return;
     };
-    let ip = peer.ip();
+    let ip = peer.ip().to_canonical();
     let service = service_fn(move |req| {
         let state = state.clone();
         async move { Ok::<_, Infallible>(route(&state, ip, req).await) }

@@ -496,6 +496,9 @@ impl Testnet {
             public_ip: Some(slot.entry.ip),
             // Every client of a local network shares one address.
             rate_limit_per_ip: 0,
+            // Nor on connections per address: every client and node of a local network
+            // shares one (or a few) addresses.
+            max_connections_per_ip: NodeConfig::default().max_connections,
             network: Some(self.file_path.clone()),
             sync_interval_ms: millis(self.sync_interval),
             registry_poll_interval_ms: millis(self.registry_poll_interval),

@@ -10,7 +10,7 @@ use crate::model::account_input::{IdCheck, check_account_id};
 use crate::model::composer::{Composer, ComposerOutcome};
 use crate::model::contacts::ContactRow;
 use crate::model::conversations::{ConversationRow, short_id};
-use crate::model::disappearing::{self, CHOICES};
+use crate::model::disappearing;
 use crate::model::messages::MessageRow;
 
 /// Which pane has the keyboard.
@@ -128,7 +128,7 @@ pub enum Overlay {
     Disappearing {
         /// The conversation.
         conversation: String,
-        /// The highlighted choice (an index into [`CHOICES`]).
+        /// The highlighted choice (an index into [`disappearing::choices`]).
         selected: usize,
     },
     /// "Are you sure?" before something that cannot be taken back.
@@ -393,14 +393,17 @@ impl App {
         vec![Action::Open(id)]
     }
 
-    fn choose_disappearing(&mut self, conversation: String) {
-        let current = self
-            .rows
+    /// The disappearing-messages setting of a conversation.
+    pub fn disappearing_of(&self, conversation: &str) -> Disappearing {
+        self.rows
             .iter()
             .find(|r| r.id == conversation)
-            .map_or(Disappearing::Off, |r| r.disappearing);
-        self.overlay =
-            Overlay::Disappearing { conversation, selected: disappearing::position(current) };
+            .map_or(Disappearing::Off, |r| r.disappearing)
+    }
+
+    fn choose_disappearing(&mut self, conversation: String) {
+        let selected = disappearing::position(self.disappearing_of(&conversation));
+        self.overlay = Overlay::Disappearing { conversation, selected };
     }
 
     fn block_or_unblock(&mut self, id: String, blocked: bool) -> Vec<Action> {
@@ -419,6 +422,16 @@ impl App {
     pub fn key(&mut self, key: KeyEvent) -> Vec<Action> {
         if key.code == KeyCode::Char('c') && ctrl(&key) {
             return vec![Action::Quit];
+        }
+        // Terminals send Alt+x as Esc, x: a quick Esc then a key arrives as Alt+key. Outside
+        // the composer (where Alt-Enter breaks the line) it is read as the two keys.
+        if key.modifiers.contains(KeyModifiers::ALT)
+            && matches!(key.code, KeyCode::Char(_))
+            && !(self.overlay == Overlay::None && self.focus == Focus::Composer)
+        {
+            let mut actions = self.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+            actions.extend(self.key(KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT)));
+            return actions;
         }
         match std::mem::replace(&mut self.overlay, Overlay::None) {
             Overlay::None => {}
@@ -498,13 +511,15 @@ impl App {
                 Vec::new()
             }
             Overlay::Disappearing { conversation, selected } => {
-                if let Some(selected) = moved(&key, selected, CHOICES.len()) {
+                let choices = disappearing::choices(self.disappearing_of(&conversation));
+                if let Some(selected) = moved(&key, selected, choices.len()) {
                     self.overlay = Overlay::Disappearing { conversation, selected };
                     return Vec::new();
                 }
                 match key.code {
                     KeyCode::Enter => {
-                        vec![Action::SetDisappearing { conversation, setting: CHOICES[selected] }]
+                        let setting = choices.get(selected).copied().unwrap_or(Disappearing::Off);
+                        vec![Action::SetDisappearing { conversation, setting }]
                     }
                     KeyCode::Esc | KeyCode::Char('q') => Vec::new(),
                     _ => {
@@ -548,7 +563,9 @@ impl App {
         match reveal {
             Reveal::Confirm => match key.code {
                 KeyCode::Char('y' | 'Y') if self.locked => {
-                    self.overlay = Overlay::RecoveryPassword(Reveal::Passphrase(Hidden::default()));
+                    // Room enough that typing never reallocates (and leaves copies behind).
+                    let typed = Hidden(Zeroizing::new(String::with_capacity(256)));
+                    self.overlay = Overlay::RecoveryPassword(Reveal::Passphrase(typed));
                 }
                 KeyCode::Char('y' | 'Y') => return vec![Action::RevealPassword(None)],
                 _ => self.overlay = Overlay::Account,
@@ -846,6 +863,21 @@ mod tests {
     }
 
     #[test]
+    fn a_quick_esc_then_a_key_is_read_as_both() {
+        // Terminals deliver Esc, y typed quickly as Alt+y: it must cancel, not confirm.
+        let alt = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT);
+        let mut app = App::new("05me".into(), None);
+        app.set_conversations(vec![row("05aa", true)]);
+        app.key(ch('D'));
+        assert!(matches!(app.overlay, Overlay::Confirm { .. }));
+        assert!(app.key(alt('y')).is_empty(), "Esc cancelled; y alone does nothing");
+        assert_eq!(app.overlay, Overlay::None);
+        app.key(ch('?'));
+        app.key(alt('c'));
+        assert_eq!(app.overlay, Overlay::Contacts { selected: 0 }, "help closed, contacts open");
+    }
+
+    #[test]
     fn the_account_overlay_changes_settings() {
         let mut app = App::new("05me".into(), Some("Alice".into()));
         app.key(ch('a'));
@@ -930,7 +962,7 @@ mod tests {
     fn disappearing_messages_are_chosen_from_the_list_or_the_conversation() {
         let mut app = App::new("05me".into(), None);
         let mut r = row("05aa", false);
-        r.disappearing = CHOICES[2];
+        r.disappearing = disappearing::CHOICES[2];
         app.set_conversations(vec![r]);
         app.key(ch('t'));
         assert_eq!(
@@ -941,7 +973,10 @@ mod tests {
         app.key(ch('j'));
         assert_eq!(
             app.key(key(KeyCode::Enter)),
-            [Action::SetDisappearing { conversation: "05aa".into(), setting: CHOICES[3] }]
+            [Action::SetDisappearing {
+                conversation: "05aa".into(),
+                setting: disappearing::CHOICES[3]
+            }]
         );
         app.key(key(KeyCode::Enter));
         app.key(ctrl_key('t'));

@@ -8,8 +8,8 @@ use hush_proto::{AccountSeed, RecoveryPassword, slip39};
 use hush_sodium::SystemRng;
 use zeroize::Zeroizing;
 
-/// Where onboarding stands.
-#[derive(Debug)]
+/// Where onboarding stands. (`Debug` names the step only: never the words, shares or
+/// passphrase being typed.)
 pub enum Step {
     /// Create, restore, or restore from shares?
     Choose,
@@ -47,6 +47,19 @@ pub enum Step {
         /// Typed so far.
         typed: Zeroizing<String>,
     },
+}
+
+impl std::fmt::Debug for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Choose => "Choose",
+            Self::Name { .. } => "Name",
+            Self::ShowPassword { .. } => "ShowPassword",
+            Self::Password { .. } => "Password",
+            Self::Shares { .. } => "Shares",
+            Self::SharesPassphrase { .. } => "SharesPassphrase",
+        })
+    }
 }
 
 /// What onboarding ends with.
@@ -296,6 +309,7 @@ mod tests {
         o.paste(&format!("{}\n{}\n", groups[0][1].as_str(), groups[0][2].as_str()));
         press(&mut o, KeyCode::Enter);
         o.paste("TREZOR");
+        assert_eq!(format!("{:?}", o.step), "SharesPassphrase", "Debug shows no secret");
         match press(&mut o, KeyCode::Enter) {
             Outcome::Create { seed: back, restored: true, .. } => {
                 assert_eq!(back.entropy(), seed.entropy());

@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap}
 
 use crate::app::{App, Focus, Overlay, Reveal, ThemeName};
 use crate::model::account_input::{IdCheck, check_account_id};
-use crate::model::disappearing::{CHOICES, describe};
+use crate::model::disappearing::{choices, describe};
 use crate::onboarding::{Onboarding, Step};
 
 /// The styles of a [`ThemeName`].
@@ -573,12 +573,9 @@ fn draw_disappearing(
     conversation: &str,
     selected: usize,
 ) {
-    let current = app
-        .rows
-        .iter()
-        .find(|r| r.id == conversation)
-        .map_or(hush_client::Disappearing::Off, |r| r.disappearing);
-    let items: Vec<ListItem<'_>> = CHOICES
+    let current = app.disappearing_of(conversation);
+    let list = choices(current);
+    let items: Vec<ListItem<'_>> = list
         .iter()
         .map(|c| {
             let mark = if *c == current { "● " } else { "  " };
@@ -587,14 +584,14 @@ fn draw_disappearing(
         .collect();
     let hint = "Applies to both sides: new messages are then deleted from every device and \
                 from the network when their time is up.";
-    let height = u16::try_from(CHOICES.len() + 4).unwrap_or(u16::MAX);
+    let height = u16::try_from(list.len() + 4).unwrap_or(u16::MAX);
     let area = centred(frame.area(), 60, height);
     let block = Block::bordered()
         .title(" Disappearing messages — Enter sets, Esc cancels ")
         .border_style(theme.accent);
     let inner = block.inner(area);
     let [list_area, hint_area] = Layout::vertical([
-        Constraint::Length(u16::try_from(CHOICES.len()).unwrap_or(11)),
+        Constraint::Length(u16::try_from(list.len()).unwrap_or(11)),
         Constraint::Min(1),
     ])
     .areas(inner);

@@ -61,10 +61,10 @@ fn kill_9_while_sending_and_receiving_loses_nothing_acknowledged_and_corrupts_no
     for round in 0..8u64 {
         // Bob stores what arrives; killed at a different moment each round.
         let mut receiver = spawn(data, "bob", &["--json", "receive", "--follow"]);
-        let receiver_killer = kill_later(&receiver, Duration::from_millis(300 + 170 * round));
+        let receiver_killer = kill_later(&receiver, Duration::from_millis(900 + 170 * round));
         // Alice's daemon queues messages as fast as it is asked, until it is killed.
         let mut daemon = spawn(data, "alice", &["daemon", "--stdio"]);
-        let daemon_killer = kill_later(&daemon, Duration::from_millis(400 + 130 * round));
+        let daemon_killer = kill_later(&daemon, Duration::from_millis(700 + 130 * round));
         let mut to = daemon.stdin.take().unwrap();
         let mut from = BufReader::new(daemon.stdout.take().unwrap());
         loop {
@@ -100,6 +100,11 @@ fn kill_9_while_sending_and_receiving_loses_nothing_acknowledged_and_corrupts_no
         assert_eq!(c.db().integrity_check().unwrap(), "ok");
     }
     let bob_id = bob.account_id();
+    let alice_id = alice.account_id();
+    // Bob's receivers were killed while storing, not before they started: they had stored
+    // messages by then.
+    let stored_by_receivers = bob.messages(&alice_id, 100_000).unwrap().len();
+    assert!(stored_by_receivers > 0, "Bob's receivers never stored anything before the kills");
     let queued: Vec<String> =
         alice.messages(&bob_id, 100_000).unwrap().into_iter().map(|m| m.body).collect();
     for text in &acknowledged {
@@ -108,7 +113,6 @@ fn kill_9_while_sending_and_receiving_loses_nothing_acknowledged_and_corrupts_no
     // Everything queued goes out and arrives, once.
     let left = rt.block_on(alice.deliver_pending(Duration::from_secs(120))).unwrap();
     assert_eq!(left, 0, "requests still queued");
-    let alice_id = alice.account_id();
     let mut got: HashMap<String, usize> = HashMap::new();
     for _ in 0..60 {
         rt.block_on(bob.receive_now()).unwrap();
@@ -125,7 +129,8 @@ fn kill_9_while_sending_and_receiving_loses_nothing_acknowledged_and_corrupts_no
     let twice = got.values().filter(|c| **c > 1).count();
     eprintln!(
         "durability: 8 rounds of kill -9 on both clients; {} messages acknowledged, {} in \
-         Alice's database, {} received by Bob, {missing} missing, {twice} twice; integrity ok",
+         Alice's database, {stored_by_receivers} stored by Bob's killed receivers, {} received \
+         by Bob in all, {missing} missing, {twice} twice; integrity ok",
         acknowledged.len(),
         queued.len(),
         got.len()

@@ -360,7 +360,7 @@ fn in_separate_namespaces_only_guards_see_a_client_and_a_cut_link_is_routed_arou
             .filter(|j| *j != k)
             .map(|j| seen[k].get(&lab.ip(j)).copied().unwrap_or(0))
             .sum();
-        assert!(others > 0, "node {k} saw no other node");
+        assert!(others > 0, "node {k} heard from no other node");
         assert!(!saw(k, &alice_ip) && !saw(k, &bob_ip), "node {k} saw a client");
     }
 

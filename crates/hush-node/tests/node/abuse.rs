@@ -111,15 +111,26 @@ fn store(account: &Account, data: &[u8]) -> String {
     .to_string()
 }
 
+/// The node process, killed when the test ends — also when an assertion fails.
+struct Node(std::process::Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn floods_idle_connections_and_junk_leave_the_node_responsive_and_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let per_address = PER_ADDRESS.to_string();
-    let (mut child, ready) =
+    let (child, ready) =
         start(dir.path(), &["--max-connections", "300", "--max-connections-per-ip", &per_address]);
     let url = ready["url"].as_str().unwrap().to_owned();
     let addr: SocketAddr = url.trim_start_matches("https://").parse().unwrap();
     let pid = child.id();
+    let _node = Node(child);
     let rss_before = rss_kib(pid);
     let rss_max = Arc::new(AtomicU64::new(rss_before));
     let sampling = {
@@ -281,6 +292,4 @@ async fn floods_idle_connections_and_junk_leave_the_node_responsive_and_bounded(
     assert!(junk.contains_key(&400) && junk.contains_key(&413), "{junk:?}");
     assert!(slowest < Duration::from_secs(2), "the client waited {slowest:?}");
     assert!(rss_max < rss_before + 150 * 1024, "memory grew from {rss_before} to {rss_max} KiB");
-    child.kill().unwrap();
-    let _ = child.wait();
 }

@@ -44,9 +44,19 @@ pub fn describe(setting: Disappearing) -> String {
     }
 }
 
-/// Where `setting` is in [`CHOICES`] (0, off, for a setting made elsewhere that is not).
-pub fn position(setting: Disappearing) -> usize {
-    CHOICES.iter().position(|c| *c == setting).unwrap_or(0)
+/// The list to choose from while `current` is set: [`CHOICES`], with `current` second when
+/// it is none of them (a timer another client chose), so it is never lost by accident.
+pub fn choices(current: Disappearing) -> Vec<Disappearing> {
+    let mut list = CHOICES.to_vec();
+    if !list.contains(&current) {
+        list.insert(1, current);
+    }
+    list
+}
+
+/// Where `current` is in [`choices`]`(current)`.
+pub fn position(current: Disappearing) -> usize {
+    choices(current).iter().position(|c| *c == current).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -61,6 +71,9 @@ mod tests {
         assert_eq!(describe(Disappearing::AfterRead(2 * WEEK)), "2 weeks after reading");
         assert_eq!(duration(90), "90 seconds");
         assert_eq!(position(Disappearing::AfterRead(HOUR)), 6);
-        assert_eq!(position(Disappearing::AfterSend(90)), 0);
+        // A timer set elsewhere stays on the list, highlighted.
+        let custom = Disappearing::AfterSend(90);
+        assert_eq!((position(custom), choices(custom)[1]), (1, custom));
+        assert_eq!(choices(custom).len(), CHOICES.len() + 1);
     }
 }
