@@ -176,7 +176,6 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
     let selected = app.messages.len().checked_sub(1 + app.message_cursor);
     let inner_width = usize::from(area.width.saturating_sub(2).max(1));
     // Rows a line takes once wrapped (an estimate: ratatui wraps at word boundaries).
-    let rows_of = |l: &Line<'_>| l.width().max(1).div_ceil(inner_width);
     let mut selected_rows = None;
     for (i, m) in app.messages.iter().enumerate() {
         let first_line = lines.len();
@@ -206,8 +205,8 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
             lines.push(Line::raw(format!("  {body_line}")));
         }
         if marked {
-            let before: usize = lines[..first_line].iter().map(rows_of).sum();
-            let own: usize = lines[first_line..].iter().map(rows_of).sum();
+            let before = wrapped_rows(&lines[..first_line], inner_width);
+            let own = wrapped_rows(&lines[first_line..], inner_width);
             selected_rows = Some((before, before + own));
         }
     }
@@ -216,7 +215,7 @@ fn draw_conversation(frame: &mut Frame<'_>, app: &App, theme: Theme, area: Rect)
     }
     let height = usize::from(messages_area.height.saturating_sub(2));
     // Keep the newest messages in view, or the chosen one when choosing with ↑/↓.
-    let wrapped: usize = lines.iter().map(rows_of).sum();
+    let wrapped = wrapped_rows(&lines, inner_width);
     let bottom = wrapped.saturating_sub(height);
     let scroll = match selected_rows {
         Some((start, end)) => bottom.min(start).max(end.saturating_sub(height)),

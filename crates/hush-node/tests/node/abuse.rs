@@ -104,6 +104,14 @@ fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
+/// The status of a storage RPC, or 0 when the node closed the connection first.
+async fn status_of(http: &reqwest::Client, url: &str, body: impl Into<reqwest::Body>) -> u16 {
+    match http.post(format!("{url}/storage_rpc/v1")).body(body).send().await {
+        Ok(r) => r.status().as_u16(),
+        Err(_) => 0,
+    }
+}
+
 fn store(account: &Account, data: &[u8]) -> String {
     json!({"method": "store", "params": {
         "pubkey": account.hex(), "timestamp": now_ms(), "ttl": 3_600_000, "data": b64(data),
@@ -192,11 +200,7 @@ async fn floods_idle_connections_and_junk_leave_the_node_responsive_and_bounded(
                 n += 1;
                 let body =
                     store(&account, format!("flood {t} {n} {}", "x".repeat(1000)).as_bytes());
-                let status =
-                    match http.post(format!("{url}/storage_rpc/v1")).body(body).send().await {
-                        Ok(r) => r.status().as_u16(),
-                        Err(_) => 0,
-                    };
+                let status = status_of(&http, &url, body).await;
                 *statuses.lock().unwrap().entry(status).or_default() += 1;
             }
         }));
@@ -218,11 +222,7 @@ async fn floods_idle_connections_and_junk_leave_the_node_responsive_and_bounded(
             while tokio::time::Instant::now() < deadline {
                 let body = bodies[i % bodies.len()].clone();
                 i += 1;
-                let status =
-                    match http.post(format!("{url}/storage_rpc/v1")).body(body).send().await {
-                        Ok(r) => r.status().as_u16(),
-                        Err(_) => 0,
-                    };
+                let status = status_of(&http, &url, body).await;
                 *statuses.lock().unwrap().entry(status).or_default() += 1;
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }

@@ -33,6 +33,23 @@ fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
+/// A fault that is healed a few seconds after it is made.
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    Kill,
+    Partition,
+    Slow,
+}
+
+/// Undoes `fault` on node `i`.
+async fn heal(net: &mut Testnet, i: usize, fault: Fault) {
+    match fault {
+        Fault::Kill => net.restart(i).await.unwrap(),
+        Fault::Partition => net.partition(i, false).unwrap(),
+        Fault::Slow => net.slow(i, Duration::ZERO).unwrap(),
+    }
+}
+
 /// What the faults did.
 #[derive(Default, Debug)]
 struct Faults {
@@ -97,18 +114,14 @@ async fn messages_survive_kills_partitions_slow_nodes_and_registry_churn() {
     // The faults: one every second; a killed, partitioned or slow node is healed three
     // seconds later; never more than three nodes down at once.
     let mut faults = Faults::default();
-    let mut heal: Vec<(u64, usize, &str)> = Vec::new();
+    let mut pending: Vec<(u64, usize, Fault)> = Vec::new();
     for second in 0..secs {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        for (_, i, what) in heal.iter().filter(|(at, ..)| *at == second) {
-            match *what {
-                "kill" => net.restart(*i).await.unwrap(),
-                "partition" => net.partition(*i, false).unwrap(),
-                _ => net.slow(*i, Duration::ZERO).unwrap(),
-            }
+        for &(_, i, fault) in pending.iter().filter(|(at, ..)| *at == second) {
+            heal(&mut net, i, fault).await;
         }
-        heal.retain(|(at, ..)| *at > second);
-        let busy: Vec<usize> = heal.iter().map(|(_, i, _)| *i).collect();
+        pending.retain(|(at, ..)| *at > second);
+        let busy: Vec<usize> = pending.iter().map(|(_, i, _)| *i).collect();
         let free: Vec<usize> =
             (0..net.len()).filter(|i| net.is_running(*i) && !busy.contains(i)).collect();
         let down = (0..net.len()).filter(|i| !net.is_running(*i)).count();
@@ -117,23 +130,23 @@ async fn messages_survive_kills_partitions_slow_nodes_and_registry_churn() {
             0..=6 if down < 3 => {
                 net.kill(node).await.unwrap();
                 faults.killed += 1;
-                heal.push((second + 3, node, "kill"));
+                pending.push((second + 3, node, Fault::Kill));
             }
             7..=11 => {
                 net.partition(node, true).unwrap();
                 faults.partitioned += 1;
-                heal.push((second + 3, node, "partition"));
+                pending.push((second + 3, node, Fault::Partition));
             }
             12..=16 => {
                 net.slow(node, Duration::from_millis(1500)).unwrap();
                 faults.slowed += 1;
-                heal.push((second + 3, node, "slow"));
+                pending.push((second + 3, node, Fault::Slow));
             }
             17 if faults.joined < 2 => {
                 net.add_nodes(1).await.unwrap();
                 faults.joined += 1;
             }
-            18 if faults.retired < 1 && !heal.iter().any(|(_, i, _)| *i == node) => {
+            18 if faults.retired < 1 && !pending.iter().any(|(_, i, _)| *i == node) => {
                 net.retire(node).await.unwrap();
                 faults.retired += 1;
             }
@@ -141,12 +154,8 @@ async fn messages_survive_kills_partitions_slow_nodes_and_registry_churn() {
         }
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for (_, i, what) in heal {
-        match what {
-            "kill" => net.restart(i).await.unwrap(),
-            "partition" => net.partition(i, false).unwrap(),
-            _ => net.slow(i, Duration::ZERO).unwrap(),
-        }
+    for (_, i, fault) in pending {
+        heal(&mut net, i, fault).await;
     }
     let mut sent: Vec<Vec<(i64, String)>> = Vec::new();
     for w in writers {
