@@ -348,23 +348,27 @@ impl Client {
         Ok(())
     }
 
-    /// Contacts the network (a registry, paths) and starts the background tasks: outbox,
-    /// poller, expiry and registry refresh. Fails when no node can be reached.
-    /// A client that was shut down stays down (open a new one).
+    /// Starts the background tasks — outbox, poller, expiry, registry refresh — and then
+    /// tries to reach the network (a registry, paths). The tasks run whether or not that
+    /// works: offline, they keep trying (with backoff) and connect as soon as a node answers,
+    /// while local state is served meanwhile. The result says whether the network was
+    /// reached now ([`Error::NoNetwork`] when no node answered). A client that was shut down
+    /// stays down (open a new one).
     pub async fn start(&self) -> Result<()> {
         if *self.inner.shutdown.borrow() {
             return Err(Error::Closed);
         }
-        self.connect().await?;
-        let mut tasks = self.inner.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !tasks.is_empty() {
-            return Ok(());
+        {
+            let mut tasks =
+                self.inner.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if tasks.is_empty() {
+                tasks.push(tokio::spawn(outbox::run(self.inner.clone(), self.inner.stopping())));
+                tasks.push(tokio::spawn(receive::run(self.inner.clone(), self.inner.stopping())));
+                tasks.push(tokio::spawn(expiry_task(self.clone(), self.inner.stopping())));
+                tasks.push(tokio::spawn(registry_task(self.inner.clone(), self.inner.stopping())));
+            }
         }
-        tasks.push(tokio::spawn(outbox::run(self.inner.clone(), self.inner.stopping())));
-        tasks.push(tokio::spawn(receive::run(self.inner.clone(), self.inner.stopping())));
-        tasks.push(tokio::spawn(expiry_task(self.clone(), self.inner.stopping())));
-        tasks.push(tokio::spawn(registry_task(self.inner.clone(), self.inner.stopping())));
-        Ok(())
+        self.connect().await
     }
 
     /// Stops the background tasks (requests in flight are abandoned; queued ones stay queued).

@@ -7,7 +7,7 @@
 mod config;
 mod schema;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use hush_sodium::Secret;
@@ -222,6 +222,7 @@ pub(crate) struct NewMessage<'a> {
 #[derive(Debug)]
 pub struct Db {
     conn: Mutex<Connection>,
+    path: PathBuf,
 }
 
 const MESSAGE_COLUMNS: &str = "id, conversation, outgoing, author, body, sent_at, received_at, \
@@ -246,34 +247,37 @@ fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
 }
 
 impl Db {
-    /// Opens (or creates) the database at `path` with `key`, and migrates it. A wrong key is
-    /// reported as such, not as a damaged file.
+    /// Opens (or creates, mode 0600) the database at `path` with `key`, and migrates it.
+    /// Failures say what is wrong, so that nobody is invited to delete a good database:
+    /// [`Error::WrongKey`] when the file was encrypted with another key, [`Error::Corrupt`]
+    /// when it is damaged (cut short, pages that fail their checks), [`Error::DiskFull`] and
+    /// [`Error::File`] for the disk.
     pub fn open(path: &Path, key: &Secret<32>) -> Result<Self> {
         initialise_sqlcipher_once();
-        let mut conn = Connection::open(path)?;
+        private_files(path)?;
+        let fail = |e: rusqlite::Error| classify(e, path);
+        let mut conn = Connection::open(path).map_err(fail)?;
         // SQLCipher would print its own errors (a wrong key, say) on stderr; we report them.
         let _ = conn.pragma_update(None, "cipher_log_level", "NONE");
         let hex = zeroize::Zeroizing::new(hex::encode(key.expose()));
         let hex_key = zeroize::Zeroizing::new(format!("x'{}'", hex.as_str()));
-        conn.pragma_update(None, "key", &*hex_key)?;
-        if conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_err()
+        conn.pragma_update(None, "key", &*hex_key).map_err(fail)?;
+        if let Err(e) =
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
         {
-            return Err(Error::Corrupt {
-                path: path.to_owned(),
-                reason: "cannot be opened with this profile's key".to_owned(),
-            });
+            return Err(unreadable(&conn, path, e));
         }
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(fail)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
+        conn.pragma_update(None, "foreign_keys", true).map_err(fail)?;
         migrate(&mut conn, path)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self { conn: Mutex::new(conn), path: path.to_owned() })
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>) -> Result<R> {
         let mut conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(f(&mut conn)?)
+        f(&mut conn).map_err(|e| classify(e, &self.path))
     }
 
     // ----- settings -----
@@ -403,7 +407,7 @@ impl Db {
     /// Deletes a conversation and its messages.
     pub(crate) fn delete_conversation(&self, id: &str) -> Result<()> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = begin_write(c)?;
             tx.execute("DELETE FROM messages WHERE conversation = ?1", [id])?;
             tx.execute("DELETE FROM conversations WHERE id = ?1", [id])?;
             tx.commit()
@@ -485,7 +489,7 @@ impl Db {
     /// the conversation (a duplicate). Updates the conversation's activity and unread count.
     pub(crate) fn insert_message(&self, m: &NewMessage<'_>) -> Result<Option<i64>> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = begin_write(c)?;
             let id = insert_message_in(&tx, m)?;
             tx.commit()?;
             Ok(id)
@@ -502,7 +506,7 @@ impl Db {
         now: u64,
     ) -> Result<i64> {
         let id = self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = begin_write(c)?;
             let Some(id) = insert_message_in(&tx, m)? else { return Ok(None) };
             for copy in copies {
                 let message_id = copy.main.then_some(id);
@@ -624,7 +628,7 @@ impl Db {
     /// after reading.
     pub(crate) fn mark_read(&self, conversation: &str, now: u64) -> Result<Vec<Message>> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = begin_write(c)?;
             let read: Vec<Message> = tx
                 .prepare(&format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages
@@ -709,7 +713,7 @@ impl Db {
         failure: Option<&str>,
     ) -> Result<Option<(Message, MessageStatus)>> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = begin_write(c)?;
             match failure {
                 None => tx.execute("DELETE FROM outbox WHERE id = ?1", [item.id])?,
                 Some(reason) => tx.execute(
@@ -805,7 +809,7 @@ impl Db {
     /// transaction; returns whether there were any.
     pub(crate) fn outbox_retry_failed(&self, message_id: i64, now: u64) -> Result<bool> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = begin_write(c)?;
             let n = tx.execute(
                 "UPDATE outbox SET failed = 0, attempts = 0, next_attempt = ?2,
                      give_up_at = ?2 + (give_up_at - created_at), created_at = ?2
@@ -1010,23 +1014,111 @@ fn contact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Contact> {
     })
 }
 
+/// The database file, `-wal` and `-shm` are the profile's secrets: created 0600 (SQLite gives
+/// the `-wal` and `-shm` files the database's mode), and tightened to 0600 when an older hush
+/// left them readable by others.
+fn private_files(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file_error = |source| Error::File { path: path.to_owned(), source };
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(file_error)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::symlink_metadata(&file) {
+            Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|source| Error::File { path: file.clone(), source })?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A database error, with the disk's troubles told apart from SQL ones.
+fn classify(e: rusqlite::Error, path: &Path) -> Error {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => Error::DiskFull { path: path.to_owned() },
+        Some(
+            ErrorCode::SystemIoFailure
+            | ErrorCode::CannotOpen
+            | ErrorCode::PermissionDenied
+            | ErrorCode::ReadOnly,
+        ) => Error::File { path: path.to_owned(), source: std::io::Error::other(e.to_string()) },
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => Error::Corrupt {
+            path: path.to_owned(),
+            reason: format!("the database is damaged ({e}); it is kept as it is"),
+        },
+        _ => Error::Database(e),
+    }
+}
+
+/// Why a keyed database cannot be read: SQLCipher says "not a database" both for a wrong key
+/// and for a damaged first page. Its page check tells them apart: with a wrong key every
+/// page fails, with the right key only the damaged ones do.
+fn unreadable(conn: &Connection, path: &Path, e: rusqlite::Error) -> Error {
+    if e.sqlite_error_code() != Some(rusqlite::ErrorCode::NotADatabase) {
+        return classify(e, path);
+    }
+    let pages = std::fs::metadata(path).map(|m| m.len() / 4096).unwrap_or(0);
+    let failing = conn
+        .prepare("PRAGMA cipher_integrity_check")
+        .and_then(|mut stmt| Ok(stmt.query_map([], |_| Ok(()))?.count()));
+    match failing {
+        Ok(failed) if pages > 1 && (failed as u64) < pages => Error::Corrupt {
+            path: path.to_owned(),
+            reason: format!(
+                "the database is damaged: {failed} of its {pages} pages fail their integrity \
+                 check, the first one among them; it is kept as it is"
+            ),
+        },
+        Ok(_) if pages > 1 => Error::WrongKey { path: path.to_owned() },
+        _ => Error::Corrupt {
+            path: path.to_owned(),
+            reason: "the database cannot be decrypted with this profile's key: it was made \
+                     with another key, or its first page is damaged; it is kept as it is"
+                .to_owned(),
+        },
+    }
+}
+
+/// Starts a write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`).
+///
+/// A deferred transaction that reads first and writes later cannot wait for the lock: when
+/// another process (the daemon, the TUI, another command on the same profile) committed in
+/// between, SQLite refuses the upgrade with "database is locked" without calling the busy
+/// handler. Taking the lock first lets the busy timeout do its work.
+pub(crate) fn begin_write(c: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+}
+
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let known = i64::try_from(schema::MIGRATIONS.len()).unwrap_or(i64::MAX);
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let fail = |e: rusqlite::Error| classify(e, path);
+    // The version is read under the write lock: two processes opening an old database at
+    // once must not both migrate it.
+    let tx = begin_write(conn).map_err(fail)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
     if version > known {
         return Err(Error::Corrupt {
             path: path.to_owned(),
             reason: format!("database schema {version} is newer than this hush ({known})"),
         });
     }
-    let tx = conn.transaction()?;
     for (i, sql) in
         schema::MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0))
     {
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))?;
+        tx.execute_batch(sql).map_err(fail)?;
+        tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))
+            .map_err(fail)?;
     }
-    tx.commit()?;
+    tx.commit().map_err(fail)?;
     Ok(())
 }
 
@@ -1082,7 +1174,7 @@ mod tests {
         let wrong = Secret::random(&mut SystemRng);
         assert!(matches!(
             Db::open(&dir.path().join("hush.db"), &wrong),
-            Err(Error::Corrupt { .. })
+            Err(Error::WrongKey { .. } | Error::Corrupt { .. })
         ));
         let again = Db::open(&dir.path().join("hush.db"), &key).unwrap();
         assert_eq!(again.setting("k").unwrap().as_deref(), Some("a secret value"));
@@ -1182,6 +1274,134 @@ mod tests {
         // Reading here moves the position to the newest message read.
         db.mark_read("05bb", 6000).unwrap();
         assert_eq!(db.read_positions().unwrap()[0].last_read, 30);
+    }
+
+    fn incoming<'a>(conversation: &'a str, body: &'a str, sent_at: u64) -> NewMessage<'a> {
+        NewMessage {
+            conversation,
+            outgoing: false,
+            author: conversation,
+            body,
+            sent_at,
+            received_at: sent_at,
+            status: MessageStatus::Received,
+            hash: None,
+            disappearing: Disappearing::Off,
+            expires_at: None,
+            synced: false,
+        }
+    }
+
+    #[test]
+    fn local_ids_are_never_reused_after_the_newest_row_goes() {
+        let (_dir, db, _) = open();
+        db.ensure_conversation("05aa", 1, false).unwrap();
+        let first = db.insert_message(&incoming("05aa", "one", 10)).unwrap().unwrap();
+        let newest = db.insert_message(&incoming("05aa", "two", 20)).unwrap().unwrap();
+        assert!(db.delete_message(newest).unwrap());
+        let next = db.insert_message(&incoming("05aa", "three", 30)).unwrap().unwrap();
+        assert!(next > newest, "{next} reuses an ID after {newest}");
+        // Expiry is the other way the newest row disappears.
+        db.with(|c| c.execute("UPDATE messages SET expires_at = 1 WHERE id = ?1", [next])).unwrap();
+        assert_eq!(db.take_expired(2).unwrap().len(), 1);
+        let after = db.insert_message(&incoming("05aa", "four", 40)).unwrap().unwrap();
+        assert!(after > next);
+        let arrived: Vec<i64> =
+            db.arrived_since(newest, 10).unwrap().iter().map(|m| m.id).collect();
+        assert_eq!(arrived, [after], "the cursor finds the new message");
+        assert!(first < newest);
+        // The outbox's IDs only grow as well.
+        let a = db.enqueue(&store("a"), 0).unwrap();
+        db.outbox_done(a).unwrap();
+        assert!(db.enqueue(&store("a"), 0).unwrap() > a);
+    }
+
+    #[test]
+    fn the_migration_starts_ids_above_every_id_handed_out_before() {
+        // A database as 55b1511 made it (schema 2): the newest message (ID 3) was deleted
+        // after `receive` printed it, so the cursor is above every row.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hush.db");
+        let key = Secret::random(&mut SystemRng);
+        {
+            initialise_sqlcipher_once();
+            let conn = Connection::open(&path).unwrap();
+            let hex = hex::encode(key.expose());
+            conn.pragma_update(None, "key", format!("x'{hex}'")).unwrap();
+            for (i, sql) in schema::MIGRATIONS[..2].iter().enumerate() {
+                conn.execute_batch(sql).unwrap();
+                conn.pragma_update(None, "user_version", i as i64 + 1).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO conversations (id, created_at, last_activity) VALUES ('05aa', 1, 1);
+                 INSERT INTO messages (id, conversation, outgoing, author, body, sent_at,
+                     received_at, status) VALUES
+                     (1, '05aa', 0, '05aa', 'kept', 1, 1, 'received'),
+                     (2, '05aa', 1, 'me', 'queued', 2, 2, 'sending');
+                 INSERT INTO outbox (message_id, action, destination, namespace, data, ttl_ms,
+                     timestamp, created_at, next_attempt, give_up_at)
+                     VALUES (2, 'store', '05aa', 0, x'00', 1000, 2, 2, 0, 99);
+                 INSERT INTO settings (key, value) VALUES ('cli_receive_cursor', '3');",
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path, &key).unwrap();
+        assert_eq!(db.message(1).unwrap().unwrap().body, "kept");
+        assert_eq!(db.message(2).unwrap().unwrap().status, MessageStatus::Sending);
+        assert_eq!(db.outbox_len().unwrap(), 1, "the queued request survives");
+        let next = db.insert_message(&incoming("05aa", "new", 10)).unwrap().unwrap();
+        assert_eq!(next, 4, "above the cursor, not 3 again");
+        assert_eq!(db.arrived_since(3, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn unreadable_databases_say_why_and_stay() {
+        let (dir, db, key) = open();
+        for i in 0..500 {
+            db.set_setting(&format!("k{i}"), &"x".repeat(200)).unwrap();
+        }
+        drop(db);
+        let path = dir.path().join("hush.db");
+        let good = std::fs::read(&path).unwrap();
+        let wrong = Secret::random(&mut SystemRng);
+        let err = Db::open(&path, &wrong).unwrap_err();
+        assert!(matches!(err, Error::WrongKey { .. }), "{err}");
+        assert!(err.to_string().contains("kept as it is"), "{err}");
+        // Cut short: damaged, not "another key".
+        std::fs::write(&path, &good[..good.len() / 2 + 100]).unwrap();
+        let err = Db::open(&path, &key).unwrap_err();
+        assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+        // Its first page damaged: the other pages still check with this key.
+        let mut damaged = good.clone();
+        for b in &mut damaged[100..200] {
+            *b ^= 0xff;
+        }
+        std::fs::write(&path, &damaged).unwrap();
+        let err = Db::open(&path, &key).unwrap_err();
+        assert!(matches!(err, Error::Corrupt { .. }) && err.to_string().contains("pages"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), damaged, "nothing was changed");
+        std::fs::write(&path, &good).unwrap();
+        Db::open(&path, &key).unwrap();
+    }
+
+    #[test]
+    fn database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hush.db");
+        let key = Secret::random(&mut SystemRng);
+        let db = Db::open(&path, &key).unwrap();
+        db.set_setting("k", "v").unwrap();
+        let mode =
+            |p: &str| std::fs::metadata(dir.path().join(p)).unwrap().permissions().mode() & 0o777;
+        for f in ["hush.db", "hush.db-wal", "hush.db-shm"] {
+            assert_eq!(mode(f), 0o600, "{f}");
+        }
+        drop(db);
+        // Left 0644 by an older hush: tightened when opened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        Db::open(&path, &key).unwrap();
+        assert_eq!(mode("hush.db"), 0o600);
     }
 
     #[test]

@@ -47,6 +47,26 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The database file was encrypted with another key than the profile's (its account
+    /// file was replaced, or it was copied from another profile). It is left untouched.
+    #[error(
+        "{}: this database was encrypted with another key than this profile's (was its account \
+         file replaced, or the database copied from another profile?); it is kept as it is",
+        path.display()
+    )]
+    WrongKey {
+        /// The database.
+        path: PathBuf,
+    },
+    /// The disk holding the profile is full: nothing was lost, but nothing new can be written.
+    #[error("{}: the disk is full; free some space and try again (nothing was lost)", path.display())]
+    DiskFull {
+        /// The file that could not grow.
+        path: PathBuf,
+    },
+    /// Something else holds the profile (a running daemon, say).
+    #[error("{0}")]
+    InUse(String),
     /// The local database failed.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
@@ -86,6 +106,8 @@ pub enum ErrorKind {
     Network,
     /// Files or the database failed.
     Storage,
+    /// The profile is in use by another process.
+    InUse,
     /// A peer or node sent something that is not valid, or refused.
     Protocol,
     /// The client is stopping.
@@ -99,7 +121,12 @@ impl Error {
             Self::NoAccount(_) | Self::NotFound(_) => ErrorKind::NotFound,
             Self::AccountExists(_) | Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::Locked | Self::WrongPassphrase => ErrorKind::Locked,
-            Self::File { .. } | Self::Corrupt { .. } | Self::Database(_) => ErrorKind::Storage,
+            Self::File { .. }
+            | Self::Corrupt { .. }
+            | Self::WrongKey { .. }
+            | Self::DiskFull { .. }
+            | Self::Database(_) => ErrorKind::Storage,
+            Self::InUse(_) => ErrorKind::InUse,
             Self::Protocol(_) | Self::Refused { .. } => ErrorKind::Protocol,
             Self::NoNetwork(_) | Self::Network(_) => ErrorKind::Network,
             Self::Closed => ErrorKind::Closed,

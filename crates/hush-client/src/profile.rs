@@ -5,6 +5,9 @@
 //!                sealed with a passphrase (mode 0600, written atomically)
 //! hush.db        the encrypted local database (SQLCipher, keyed by the database key)
 //! .lock          held while the account file is rewritten
+//! daemon.lock    held by the profile's running `hush daemon`
+//! replaced-…/    an earlier account and its database, moved aside by `restore --force`
+//! orphaned-…/    a database found without its account file, moved aside
 //! ```
 //!
 //! A profile folder is mode 0700 and its files 0600. The account file is written to a
@@ -35,6 +38,8 @@ pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 
 const ACCOUNT_FILE: &str = "account.json";
 const DATABASE_FILE: &str = "hush.db";
+/// Held by a running `hush daemon` (one per profile).
+const DAEMON_LOCK: &str = "daemon.lock";
 /// Version 1 had no database key; it is added (and the file rewritten) on first use.
 const FORMAT_VERSION: u32 = 2;
 const SEED_LEN: usize = 16;
@@ -126,6 +131,28 @@ impl Drop for SecretPart {
             }
         }
     }
+}
+
+/// What [`Profile::create`] did.
+#[derive(Debug)]
+pub struct Created {
+    /// The account's keys and ID.
+    pub identity: Identity,
+    /// Its display name.
+    pub display_name: Option<String>,
+    /// What became of what the profile held before.
+    pub previous: Previous,
+}
+
+/// What became of a profile's earlier account and database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Previous {
+    /// The profile held nothing.
+    Nothing,
+    /// The same account was there: its file and database are kept as they were.
+    Kept,
+    /// Another account (or a database without its account file) was moved into this folder.
+    MovedAside(PathBuf),
 }
 
 /// An account loaded from (or just written to) a profile.
@@ -261,38 +288,136 @@ impl Profile {
         Ok(account)
     }
 
+    /// Whether the profile folder holds a database (with or without an account file).
+    pub fn has_database(&self) -> bool {
+        self.database_path().exists()
+    }
+
     /// Writes a new account atomically, creating the folders with mode 0700 and the file
-    /// with mode 0600, with a fresh database key. Replaces an existing account (and deletes
-    /// its database) only when `replace` is set.
+    /// with mode 0600, with a fresh database key. An existing account is replaced only when
+    /// `replace` is set, and nothing the profile held is deleted:
+    ///
+    /// - the *same* account (restored again from its recovery password) keeps its account
+    ///   file — seed, database key, passphrase — and so its database, undelivered messages
+    ///   included; only a new display name is taken;
+    /// - another account's file and database are moved into a `replaced-…` folder of the
+    ///   profile, and a database left without its account file (which no new key could
+    ///   open) into an `orphaned-…` folder ([`Created::previous`] says where).
+    ///
+    /// Refused while a hush daemon runs on the profile (its files are in use).
     pub fn create(
         &self,
         seed: AccountSeed,
         display_name: Option<String>,
         created_at_ms: u64,
         replace: bool,
-    ) -> Result<StoredAccount> {
+    ) -> Result<Created> {
         create_private_dir(&self.dir)?;
         // Serialise concurrent `new`/`restore` runs on this profile: the existence check and
         // the write happen under one lock.
         let _lock = self.lock()?;
-        if self.has_account() && !replace {
-            return Err(Error::AccountExists(self.name().to_owned()));
-        }
-        if replace {
-            for suffix in ["", "-wal", "-shm"] {
-                let p = self.dir.join(format!("{DATABASE_FILE}{suffix}"));
-                match fs::remove_file(&p) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(source) => return Err(Error::File { path: p, source }),
+        let identity = Identity::from_seed(&seed);
+        let mut previous = Previous::Nothing;
+        if self.has_account() {
+            if !replace {
+                return Err(Error::AccountExists(self.name().to_owned()));
+            }
+            match self.read_file() {
+                Ok(mut file) if file.account_id == identity.account_id().to_string() => {
+                    if display_name.is_some() && display_name != file.display_name {
+                        file.display_name = display_name;
+                        self.rewrite(&file)?;
+                    }
+                    return Ok(Created {
+                        identity,
+                        display_name: file.display_name.clone(),
+                        previous: Previous::Kept,
+                    });
+                }
+                _ => {
+                    self.refuse_while_daemon_runs()?;
+                    previous = Previous::MovedAside(self.move_aside("replaced", created_at_ms)?);
                 }
             }
+        } else if self.has_database() {
+            self.refuse_while_daemon_runs()?;
+            previous = Previous::MovedAside(self.move_aside("orphaned", created_at_ms)?);
         }
-        let identity = Identity::from_seed(&seed);
         let account =
             StoredAccount { seed, identity, display_name, db_key: Secret::random(&mut SystemRng) };
         self.write(&account, created_at_ms, None, replace)?;
-        Ok(account)
+        Ok(Created {
+            identity: account.identity.clone(),
+            display_name: account.display_name.clone(),
+            previous,
+        })
+    }
+
+    /// Moves the account file and the database (with its `-wal` and `-shm`, so they stay a
+    /// pair) into a new 0700 folder `<kind>-<ms>-<random>` of the profile; returns it.
+    fn move_aside(&self, kind: &str, now_ms: u64) -> Result<PathBuf> {
+        let suffix: [u8; 3] = SystemRng.array();
+        let aside = self.dir.join(format!("{kind}-{now_ms}-{}", hex::encode(suffix)));
+        DirBuilder::new()
+            .mode(0o700)
+            .create(&aside)
+            .map_err(|source| Error::File { path: aside.clone(), source })?;
+        let names = [
+            ACCOUNT_FILE.to_owned(),
+            DATABASE_FILE.to_owned(),
+            format!("{DATABASE_FILE}-wal"),
+            format!("{DATABASE_FILE}-shm"),
+        ];
+        for name in names {
+            let from = self.dir.join(&name);
+            match fs::rename(&from, aside.join(&name)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(Error::File { path: from, source }),
+            }
+        }
+        let _ = File::open(&self.dir).and_then(|d| d.sync_all());
+        Ok(aside)
+    }
+
+    /// Takes the profile's daemon lock, held while the returned file lives: one `hush
+    /// daemon` per profile. Fails with [`Error::InUse`] when another process holds it.
+    pub fn lock_daemon(&self) -> Result<File> {
+        let path = self.dir.join(DAEMON_LOCK);
+        if !self.dir.exists() {
+            return Err(Error::NoAccount(self.name().to_owned()));
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| Error::File { path: path.clone(), source })?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(fs::TryLockError::WouldBlock) => Err(Error::InUse(format!(
+                "a hush daemon is already running on profile '{}'",
+                self.name()
+            ))),
+            Err(fs::TryLockError::Error(source)) => Err(Error::File { path, source }),
+        }
+    }
+
+    fn refuse_while_daemon_runs(&self) -> Result<()> {
+        if self.dir.join(DAEMON_LOCK).exists() {
+            // Taken and dropped at once: only whether someone else holds it matters.
+            self.lock_daemon()?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the account file as it is (its secrets untouched).
+    fn rewrite(&self, file: &AccountFile) -> Result<()> {
+        let mut json = Zeroizing::new(Vec::with_capacity(4096));
+        serde_json::to_writer_pretty(&mut *json, file)
+            .map_err(|e| Error::Corrupt { path: self.account_path(), reason: e.to_string() })?;
+        write_atomically(&self.account_path(), &json, true)
     }
 
     /// Changes the display name stored with the account (keeping its secrets as they are).
@@ -300,10 +425,7 @@ impl Profile {
         let _lock = self.lock()?;
         let mut file = self.read_file()?;
         file.display_name = display_name;
-        let mut json = Zeroizing::new(Vec::with_capacity(4096));
-        serde_json::to_writer_pretty(&mut *json, &file)
-            .map_err(|e| Error::Corrupt { path: self.account_path(), reason: e.to_string() })?;
-        write_atomically(&self.account_path(), &json, true)
+        self.rewrite(&file)
     }
 
     /// Seals the account's secrets with `passphrase` (`current` opens an already locked one).
@@ -510,10 +632,11 @@ mod tests {
         let profile = profile(&tmp);
         let seed = AccountSeed::from_entropy(&[5; 16]).unwrap();
         let saved = profile.create(seed, Some("Ann".into()), 42, false).unwrap();
+        assert_eq!(saved.previous, Previous::Nothing);
         let loaded = profile.load(None).unwrap();
         assert_eq!(loaded.identity.account_id(), saved.identity.account_id());
         assert_eq!(loaded.display_name.as_deref(), Some("Ann"));
-        assert_eq!(loaded.db_key.expose(), saved.db_key.expose());
+        assert_eq!(loaded.db_key.expose(), profile.load(None).unwrap().db_key.expose());
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&profile.dir), 0o700);
         assert_eq!(mode(&profile.account_path()), 0o600);
@@ -522,6 +645,62 @@ mod tests {
         let other = AccountSeed::from_entropy(&[6; 16]).unwrap();
         assert!(matches!(profile.create(other, None, 43, false), Err(Error::AccountExists(_))));
         assert_eq!(profile.load(None).unwrap().identity.account_id(), saved.identity.account_id());
+    }
+
+    #[test]
+    fn replacing_an_account_keeps_or_moves_aside_never_deletes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let profile = profile(&tmp);
+        let seed = || AccountSeed::from_entropy(&[5; 16]).unwrap();
+        profile.create(seed(), Some("Ann".into()), 1, false).unwrap();
+        let key = profile.load(None).unwrap().db_key;
+        fs::write(profile.database_path(), b"the database").unwrap();
+        // The same account again: its key, and so its database, stay.
+        let again = profile.create(seed(), Some("Anne".into()), 2, true).unwrap();
+        assert_eq!(again.previous, Previous::Kept);
+        let loaded = profile.load(None).unwrap();
+        assert_eq!(loaded.db_key.expose(), key.expose());
+        assert_eq!(loaded.display_name.as_deref(), Some("Anne"));
+        assert_eq!(fs::read(profile.database_path()).unwrap(), b"the database");
+        // Another account: the old file and database are moved aside, whole.
+        fs::write(profile.dir.join("hush.db-wal"), b"its wal").unwrap();
+        let other = AccountSeed::from_entropy(&[6; 16]).unwrap();
+        let replaced = profile.create(other, None, 3, true).unwrap();
+        let Previous::MovedAside(aside) = replaced.previous else { panic!("{replaced:?}") };
+        assert!(
+            aside.starts_with(&profile.dir)
+                && aside.file_name().unwrap().to_str().unwrap().starts_with("replaced-")
+        );
+        assert_eq!(fs::read(aside.join("hush.db")).unwrap(), b"the database");
+        assert_eq!(fs::read(aside.join("hush.db-wal")).unwrap(), b"its wal");
+        assert!(
+            fs::read_to_string(aside.join("account.json"))
+                .unwrap()
+                .contains(&hex::encode([5u8; 16]))
+        );
+        assert_eq!(fs::metadata(&aside).unwrap().permissions().mode() & 0o777, 0o700);
+        assert!(!profile.has_database());
+        // A database without its account file cannot be opened by a new key: moved aside.
+        fs::write(profile.database_path(), b"orphan").unwrap();
+        fs::remove_file(profile.account_path()).unwrap();
+        let fresh = profile.create(seed(), None, 4, false).unwrap();
+        let Previous::MovedAside(aside) = fresh.previous else { panic!("{fresh:?}") };
+        assert!(aside.file_name().unwrap().to_str().unwrap().starts_with("orphaned-"));
+        assert_eq!(fs::read(aside.join("hush.db")).unwrap(), b"orphan");
+    }
+
+    #[test]
+    fn one_daemon_per_profile() {
+        let tmp = tempfile::tempdir().unwrap();
+        let profile = profile(&tmp);
+        profile.create(AccountSeed::from_entropy(&[5; 16]).unwrap(), None, 1, false).unwrap();
+        let held = profile.lock_daemon().unwrap();
+        assert!(matches!(profile.lock_daemon(), Err(Error::InUse(_))));
+        // Its files are in use: no replacement meanwhile.
+        let other = AccountSeed::from_entropy(&[6; 16]).unwrap();
+        assert!(matches!(profile.create(other, None, 2, true), Err(Error::InUse(_))));
+        drop(held);
+        profile.lock_daemon().unwrap();
     }
 
     #[test]
@@ -563,8 +742,8 @@ mod tests {
     fn a_passphrase_seals_the_seed_and_the_database_key() {
         let tmp = tempfile::tempdir().unwrap();
         let profile = profile(&tmp);
-        let created =
-            profile.create(AccountSeed::from_entropy(&[8; 16]).unwrap(), None, 1, false).unwrap();
+        profile.create(AccountSeed::from_entropy(&[8; 16]).unwrap(), None, 1, false).unwrap();
+        let created = profile.load(None).unwrap();
         assert!(profile.lock_with(None, "short").is_err(), "passphrases have 8+ characters");
         profile.lock_with(None, "correct horse").unwrap();
         assert!(profile.is_locked().unwrap());

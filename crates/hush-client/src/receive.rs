@@ -52,17 +52,23 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
             r = poll => r,
         };
+        if result.is_ok() && failures > 0 {
+            // Back in touch: the last failure is history, and whatever waits in the outbox
+            // need not wait out its backoff.
+            failures = 0;
+            inner.count(|s| s.last_poll_error = None);
+            inner.outbox_wake.notify_one();
+        }
         match result {
             Ok(Polled { messages: 0, .. }) if began.elapsed() < wait / 2 => {
                 // Nothing, at once: the member does not hold requests (an oxenss node, or a
                 // hush node with too many waiting). Poll at a steady pace instead.
-                failures = 0;
                 tokio::select! {
                     _ = stop.changed() => return,
                     () = tokio::time::sleep(UNHELD_POLL_INTERVAL.min(wait)) => {}
                 }
             }
-            Ok(_) => failures = 0,
+            Ok(_) => {}
             Err(e) => {
                 failures += 1;
                 inner.count(|s| {

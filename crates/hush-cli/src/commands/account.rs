@@ -15,7 +15,7 @@ use crate::args::{AccountCommand, NewArgs, RecoveryPasswordArgs, RestoreArgs, Se
 use crate::commands::session::{now_ms, open_client, passphrase, read_secret, runtime};
 use crate::output;
 use hush_client::RestoreProgress;
-use hush_client::profile::{Profile, StoredAccount, validate_display_name};
+use hush_client::profile::{Created, Previous, Profile, validate_display_name};
 
 /// Longest line accepted as a recovery password on stdin (25 long words fit easily).
 const MAX_PASSWORD_LINE: u64 = 4096;
@@ -151,12 +151,7 @@ fn read_recovery_password() -> Result<Zeroizing<String>, Failure> {
     Ok(line)
 }
 
-pub fn report_account(
-    settings: &Settings,
-    profile: &Profile,
-    stored: &StoredAccount,
-    restored: bool,
-) {
+pub fn report_account(settings: &Settings, profile: &Profile, stored: &Created, restored: bool) {
     let id = stored.identity.account_id().to_string();
     let show_command = if profile.name() == "default" {
         "hush account recovery-password".to_owned()
@@ -171,6 +166,11 @@ pub fn report_account(
             "profile": profile.name(),
             "restored": restored,
             "recovery_password_command": show_command,
+            "previous": match &stored.previous {
+                Previous::Nothing => json!(null),
+                Previous::Kept => json!({"kept": true}),
+                Previous::MovedAside(dir) => json!({"moved_aside": dir}),
+            },
         }));
     } else {
         output::result(&id);
@@ -180,6 +180,18 @@ pub fn report_account(
              should reach you.",
             profile.name()
         ));
+    }
+    match &stored.previous {
+        Previous::Nothing => {}
+        Previous::Kept => output::note(
+            "This account was already in the profile: its database (messages, contacts, \
+             queued messages) and its passphrase, if any, are kept.",
+        ),
+        Previous::MovedAside(dir) => output::note(&format!(
+            "What the profile held before (an account file and/or its database) was moved to \
+             {}; nothing was deleted.",
+            dir.display()
+        )),
     }
     if !restored {
         output::note(&format!(

@@ -62,45 +62,65 @@ impl From<hush_client::Error> for RpcError {
 }
 
 pub fn run(settings: &Settings, args: &DaemonArgs) -> Result<(), Failure> {
+    // One daemon per profile: a second one would poll, send and write alongside the first.
+    let profile = hush_client::Profile::new(&settings.data_dir, settings.profile.clone());
+    if !profile.has_account() {
+        return Err(hush_client::Error::NoAccount(profile.name().to_owned()).into());
+    }
+    let _daemon_lock = profile.lock_daemon()?;
     let client = open_client(settings)?;
     let rt = runtime()?;
     rt.block_on(async {
-        client.start().await?;
         let mut interrupt =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
                 .context("installing a SIGINT handler")?;
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .context("installing a SIGTERM handler")?;
-        if args.stdio {
-            tokio::select! {
-                () = serve(client.clone(), tokio::io::stdin(), tokio::io::stdout()) => {}
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
+        // The socket first: a path that cannot be used is refused before anything starts.
+        let socket = match &args.socket {
+            _ if args.stdio => None,
+            Some(path) => Some((path.clone(), bind(path)?)),
+            None => {
+                let path = default_socket(settings);
+                let bound = bind(&path)?;
+                Some((path, bound))
             }
-        } else {
-            let path = args.socket.clone().unwrap_or_else(|| default_socket(settings));
-            let listener = bind(&path)?;
-            if settings.json {
-                output::json(&json!({"event": "listening", "socket": path, "account_id": client.account_id().to_string()}));
-            } else {
-                output::note(&format!("hush daemon: JSON-RPC on {}", path.display()));
-            }
-            loop {
+        };
+        // Offline is no reason to stop: local state is served and the client connects in
+        // the background.
+        if let Err(e) = client.start().await {
+            crate::commands::messaging::offline_or_fail(e)?;
+        }
+        match socket {
+            None => {
                 tokio::select! {
-                    accepted = listener.accept() => match accepted {
-                        Ok((stream, _)) => {
-                            let (read, write) = stream.into_split();
-                            tokio::spawn(serve(client.clone(), read, write));
-                        }
-                        // Out of file descriptors, say: pause instead of spinning.
-                        Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-                    },
-                    _ = interrupt.recv() => break,
-                    _ = terminate.recv() => break,
+                    () = serve(client.clone(), tokio::io::stdin(), tokio::io::stdout()) => {}
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
                 }
             }
-            let _ = std::fs::remove_file(&path);
+            Some((path, (listener, _socket_file))) => {
+                if settings.json {
+                    output::json(&json!({"event": "listening", "socket": path, "account_id": client.account_id().to_string()}));
+                } else {
+                    output::note(&format!("hush daemon: JSON-RPC on {}", path.display()));
+                }
+                loop {
+                    tokio::select! {
+                        accepted = listener.accept() => match accepted {
+                            Ok((stream, _)) => {
+                                let (read, write) = stream.into_split();
+                                tokio::spawn(serve(client.clone(), read, write));
+                            }
+                            // Out of file descriptors, say: pause instead of spinning.
+                            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+                        },
+                        _ = interrupt.recv() => break,
+                        _ = terminate.recv() => break,
+                    }
+                }
+            }
         }
         client.shutdown().await;
         Ok(())
@@ -111,20 +131,84 @@ fn default_socket(settings: &Settings) -> PathBuf {
     settings.data_dir.join("profiles").join(settings.profile.as_str()).join("daemon.sock")
 }
 
-/// Binds the socket, replacing a stale one, readable by the owner only.
-fn bind(path: &Path) -> Result<tokio::net::UnixListener, Failure> {
-    use std::os::unix::fs::PermissionsExt;
-    if path.exists() {
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(anyhow::anyhow!("a daemon already listens on {}", path.display()).into());
+/// The daemon's socket file, removed when the daemon stops — only if it is still the socket
+/// this daemon made (the same inode), never whatever else was put at its path meanwhile.
+struct SocketFile {
+    path: PathBuf,
+    identity: (u64, u64),
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::symlink_metadata(&self.path)
+            && (meta.dev(), meta.ino()) == self.identity
+        {
+            let _ = std::fs::remove_file(&self.path);
         }
-        std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
     }
-    let listener = tokio::net::UnixListener::bind(path)
-        .with_context(|| format!("listening on {}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("restricting {}", path.display()))?;
-    Ok(listener)
+}
+
+/// Binds the socket at `path`, readable by the owner only from the first moment.
+///
+/// What is at `path` already is replaced only if it is a socket nobody answers on (a daemon
+/// that crashed); anything else — a file, a folder, a link, a live socket — is refused. The
+/// socket is bound in a fresh 0700 folder beside `path`, made 0600 there, and then linked to
+/// `path` (which fails rather than replace anything that appeared meanwhile): there is no
+/// moment at which it exists at `path` with a wider mode.
+fn bind(path: &Path) -> Result<(tokio::net::UnixListener, SocketFile), Failure> {
+    use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                return Err(
+                    anyhow::anyhow!("a daemon already listens on {}", path.display()).into()
+                );
+            }
+            // A stale socket of a daemon that did not stop cleanly.
+            std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
+        }
+        Ok(_) => {
+            return Err(Failure::invalid_input(anyhow::anyhow!(
+                "{} exists and is not a socket; it is left alone (choose another --socket path)",
+                path.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(anyhow::anyhow!(e).context(format!("checking {}", path.display())).into());
+        }
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let suffix: [u8; 4] = hush_sodium::Csprng::array(&mut hush_sodium::SystemRng);
+    let staging = parent.join(format!(".hush-{}", hex::encode(suffix)));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&staging)
+        .with_context(|| format!("creating {}", staging.display()))?;
+    let staged = staging.join("s");
+    let bound = (|| -> anyhow::Result<std::os::unix::net::UnixListener> {
+        let listener = std::os::unix::net::UnixListener::bind(&staged)
+            .with_context(|| format!("listening on {}", staged.display()))?;
+        std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("restricting {}", staged.display()))?;
+        std::fs::hard_link(&staged, path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        Ok(listener)
+    })();
+    let _ = std::fs::remove_file(&staged);
+    let _ = std::fs::remove_dir(&staging);
+    let listener = bound?;
+    let meta =
+        std::fs::symlink_metadata(path).with_context(|| format!("checking {}", path.display()))?;
+    let file = SocketFile { path: path.to_owned(), identity: (meta.dev(), meta.ino()) };
+    listener.set_nonblocking(true).context("configuring the socket")?;
+    let listener =
+        tokio::net::UnixListener::from_std(listener).context("configuring the socket")?;
+    Ok((listener, file))
 }
 
 /// Serves one connection until it closes.

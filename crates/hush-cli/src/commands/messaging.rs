@@ -126,31 +126,57 @@ fn name_of(client: &Client, id: &str) -> String {
     }
 }
 
+/// After a failed [`Client::start`]: a note when the network is only unreachable (the
+/// client keeps trying in the background), the error otherwise (a damaged network file).
+pub fn offline_or_fail(e: hush_client::Error) -> Result<(), Failure> {
+    if e.kind() == hush_client::ErrorKind::Network {
+        output::note(&format!("offline for now ({e}); connecting in the background"));
+        Ok(())
+    } else {
+        Err(e.into())
+    }
+}
+
+/// Prints every message that arrived after `cursor` (a local ID), moving the cursor and
+/// saving it as it goes.
+fn print_arrived(settings: &Settings, client: &Client, cursor: &mut i64) -> Result<(), Failure> {
+    loop {
+        let batch = client.arrived_since(*cursor, 500)?;
+        let Some(last) = batch.last() else { return Ok(()) };
+        *cursor = last.id;
+        for m in &batch {
+            message_line(settings, client, m);
+        }
+        client.db().set_setting(RECEIVE_CURSOR, &cursor.to_string())?;
+    }
+}
+
 pub fn receive(settings: &Settings, args: &ReceiveArgs) -> Result<(), Failure> {
     let client = open_client(settings)?;
     let rt = runtime()?;
     rt.block_on(async {
         let mut events = client.subscribe();
-        if args.follow {
-            client.start().await?;
+        let fetched = if args.follow {
+            // Offline is no reason to stop following: the client connects when it can.
+            if let Err(e) = client.start().await {
+                offline_or_fail(e)?;
+            }
+            Ok(())
         } else {
-            client.deliver_pending(SEND_ATTEMPT).await?;
-            client.receive_now().await?;
-        }
-        // What arrived since the last `receive` (including what a daemon fetched).
+            match client.deliver_pending(SEND_ATTEMPT).await {
+                Ok(_) => client.receive_now().await.map(|_| ()),
+                Err(e) => Err(e),
+            }
+        };
+        // What arrived since the last `receive` (including what a daemon fetched). Local IDs
+        // only grow (they are never reused), so "above the cursor" is exactly "not printed".
         let mut cursor: i64 =
             client.db().setting(RECEIVE_CURSOR)?.and_then(|v| v.parse().ok()).unwrap_or(0);
-        loop {
-            let batch = client.arrived_since(cursor, 500)?;
-            let Some(last) = batch.last() else { break };
-            cursor = last.id;
-            for m in &batch {
-                message_line(settings, &client, m);
-            }
-            client.db().set_setting(RECEIVE_CURSOR, &cursor.to_string())?;
-        }
+        print_arrived(settings, &client, &mut cursor)?;
         if !args.follow {
-            return Ok::<(), Failure>(());
+            // What arrived before (through a daemon, say) is printed even when the network
+            // could not be reached now.
+            return fetched.map_err(Failure::from);
         }
         let mut interrupt =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
@@ -165,22 +191,14 @@ pub fn receive(settings: &Settings, args: &ReceiveArgs) -> Result<(), Failure> {
                 e = events.recv() => e,
             };
             match event {
-                Ok(Event::Message { message })
-                    if message.id > cursor && (!message.outgoing || message.synced) =>
-                {
-                    cursor = message.id;
-                    message_line(settings, &client, &message);
-                    client.db().set_setting(RECEIVE_CURSOR, &cursor.to_string())?;
+                // An event only says that something arrived: what is printed is read from
+                // the database, in ID order, so two messages whose events come in another
+                // order (or that were missed while lagging) are printed once each, in order.
+                Ok(Event::Message { .. })
+                | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    print_arrived(settings, &client, &mut cursor)?;
                 }
                 Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    // Fell behind: read what was missed from the database.
-                    for m in client.arrived_since(cursor, 10_000)? {
-                        cursor = m.id;
-                        message_line(settings, &client, &m);
-                    }
-                    client.db().set_setting(RECEIVE_CURSOR, &cursor.to_string())?;
-                }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }
         }

@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Db, Disappearing};
+use super::{Db, Disappearing, begin_write};
 use crate::Result;
 
 /// The config message this device holds for one namespace.
@@ -115,7 +115,7 @@ impl Db {
     /// completed.
     pub(crate) fn drop_config_parts(&self, used: &[String], before: u64) -> Result<()> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = begin_write(c)?;
             for hash in used {
                 tx.execute("DELETE FROM config_parts WHERE hash = ?1", [hash])?;
             }
@@ -157,7 +157,7 @@ impl Db {
     pub(crate) fn put_synced_contact(&self, k: &SyncedContact, now: u64) -> Result<()> {
         let (mode, secs) = k.disappearing.to_parts();
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = begin_write(c)?;
             tx.execute(
                 "INSERT INTO contacts (account_id, display_name, nickname, approved, approved_me,
                      blocked, priority, notify, mute_until, updated_at)
@@ -231,7 +231,7 @@ impl Db {
         now: u64,
     ) -> Result<()> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = begin_write(c)?;
             tx.execute(
                 "INSERT INTO conversations (id, created_at, last_activity, is_request)
                  VALUES (?1, ?2, ?2, ?3) ON CONFLICT (id) DO NOTHING",

@@ -135,4 +135,72 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         received_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 3: local IDs are never reused. Without AUTOINCREMENT, SQLite gives a new row the
+    // highest ID + 1, so once the newest message was deleted (unsent, disappeared, deleted
+    // here) the next one took its ID: `receive`, whose cursor is "IDs above the last one
+    // printed", skipped it, and an ID a script kept could name another message. The tables
+    // are rebuilt with AUTOINCREMENT; the sequence starts above every ID handed out before
+    // (the rows', the receive cursor's, the outbox's references).
+    r#"
+    CREATE TABLE messages_v3 (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation  TEXT    NOT NULL,
+        outgoing      INTEGER NOT NULL,
+        author        TEXT    NOT NULL,
+        body          TEXT    NOT NULL,
+        sent_at       INTEGER NOT NULL,
+        received_at   INTEGER NOT NULL,
+        status        TEXT    NOT NULL,
+        error         TEXT,
+        hash          TEXT,
+        sync_hash     TEXT,
+        expire_mode   INTEGER NOT NULL DEFAULT 0,
+        expire_secs   INTEGER NOT NULL DEFAULT 0,
+        synced        INTEGER NOT NULL DEFAULT 0,
+        expires_at    INTEGER,
+        read_at       INTEGER,
+        UNIQUE (conversation, author, sent_at)
+    );
+    INSERT INTO messages_v3 (id, conversation, outgoing, author, body, sent_at, received_at,
+            status, error, hash, sync_hash, expire_mode, expire_secs, synced, expires_at, read_at)
+        SELECT id, conversation, outgoing, author, body, sent_at, received_at, status, error,
+            hash, sync_hash, expire_mode, expire_secs, synced, expires_at, read_at
+        FROM messages;
+    DROP TABLE messages;
+    ALTER TABLE messages_v3 RENAME TO messages;
+    CREATE INDEX messages_by_conversation ON messages (conversation, sent_at, id);
+    CREATE INDEX messages_expiring ON messages (expires_at) WHERE expires_at IS NOT NULL;
+
+    CREATE TABLE outbox_v3 (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id    INTEGER,
+        action        TEXT    NOT NULL,
+        destination   TEXT    NOT NULL,
+        namespace     INTEGER NOT NULL,
+        data          BLOB    NOT NULL,
+        ttl_ms        INTEGER NOT NULL,
+        timestamp     INTEGER NOT NULL,
+        created_at    INTEGER NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_attempt  INTEGER NOT NULL,
+        give_up_at    INTEGER NOT NULL,
+        last_error    TEXT,
+        failed        INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO outbox_v3 SELECT id, message_id, action, destination, namespace, data, ttl_ms,
+        timestamp, created_at, attempts, next_attempt, give_up_at, last_error, failed
+        FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v3 RENAME TO outbox;
+    CREATE INDEX outbox_due ON outbox (failed, destination, id);
+
+    INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'messages', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages');
+    UPDATE sqlite_sequence SET seq = max(seq,
+            coalesce((SELECT max(id) FROM messages), 0),
+            coalesce((SELECT max(message_id) FROM outbox), 0),
+            coalesce((SELECT CAST(value AS INTEGER) FROM settings
+                      WHERE key = 'cli_receive_cursor' AND value GLOB '[0-9]*'), 0))
+        WHERE name = 'messages';
+    "#,
 ];
