@@ -101,7 +101,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct IdArg {
     /// The Account ID (66 hex characters starting with 05).
-    #[arg(value_name = "ACCOUNT_ID")]
+    #[arg(value_name = "ACCOUNT_ID", value_parser = account_id)]
     pub id: AccountId,
 }
 
@@ -117,11 +117,21 @@ pub struct MessageIdArg {
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// The recipient's Account ID (your own for Note to Self).
-    #[arg(value_name = "ACCOUNT_ID")]
+    #[arg(value_name = "ACCOUNT_ID", value_parser = account_id)]
     pub to: AccountId,
-    /// The text; `-` reads it from stdin.
-    #[arg(value_name = "TEXT")]
-    pub text: String,
+    /// The text. Best left out: it is then read from stdin, or asked for on a terminal, and
+    /// never shows in the process list (which every local user can read) or in your shell
+    /// history. `-` reads stdin too.
+    #[arg(value_name = "TEXT", conflicts_with = "file")]
+    pub text: Option<String>,
+    /// Read the text from this file.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// An ID of your choosing (1 to 128 bytes) that makes this send idempotent: run again
+    /// with the same ID (after a crash, say), it reports the message the first run stored
+    /// instead of sending a second one.
+    #[arg(long, value_name = "ID")]
+    pub send_id: Option<String>,
     /// Wait until the recipient's swarm stored it; exit non-zero if it could not be.
     #[arg(long)]
     pub wait: bool,
@@ -139,7 +149,7 @@ pub struct ReceiveArgs {
 #[derive(Debug, Args)]
 pub struct MessagesArgs {
     /// The conversation (the other account's ID).
-    #[arg(value_name = "ACCOUNT_ID")]
+    #[arg(value_name = "ACCOUNT_ID", value_parser = account_id)]
     pub id: AccountId,
     /// How many of the newest messages.
     #[arg(long, default_value_t = 50, value_name = "N")]
@@ -164,7 +174,7 @@ pub enum ContactsAction {
     /// Give a contact a name only you see (no NAME: clear it).
     Nickname {
         /// The contact.
-        #[arg(value_name = "ACCOUNT_ID")]
+        #[arg(value_name = "ACCOUNT_ID", value_parser = account_id)]
         id: AccountId,
         /// The nickname.
         #[arg(value_name = "NAME")]
@@ -177,7 +187,7 @@ pub enum ContactsAction {
     /// How a contact's messages notify (synced to your other devices).
     Notifications {
         /// The contact.
-        #[arg(value_name = "ACCOUNT_ID")]
+        #[arg(value_name = "ACCOUNT_ID", value_parser = account_id)]
         id: AccountId,
         /// default, all, mentions or off.
         #[arg(value_name = "MODE", value_parser = ["default", "all", "mentions", "off"])]
@@ -234,6 +244,11 @@ pub enum SettingsAction {
     },
 }
 
+/// An Account ID as pasted: surrounding whitespace (a newline, spaces) is ignored.
+pub fn account_id(s: &str) -> Result<AccountId, String> {
+    s.trim().parse().map_err(|e: hush_proto::Error| e.to_string())
+}
+
 fn on_off(s: &str) -> Result<bool, String> {
     match s {
         "on" | "true" | "yes" => Ok(true),
@@ -246,7 +261,7 @@ fn on_off(s: &str) -> Result<bool, String> {
 #[derive(Debug, Args)]
 pub struct DisappearingArgs {
     /// The conversation.
-    #[arg(value_name = "ACCOUNT_ID")]
+    #[arg(value_name = "ACCOUNT_ID", value_parser = account_id)]
     pub id: AccountId,
     /// off, after-send or after-read.
     #[arg(value_name = "MODE", value_parser = ["off", "after-send", "after-read"])]
@@ -256,23 +271,38 @@ pub struct DisappearingArgs {
     pub duration: Option<u32>,
 }
 
-/// Parses `90`, `30s`, `5m`, `12h`, `1d`, `2w` into seconds.
+/// The longest disappearing timer: 14 days, as long as a swarm keeps a message.
+pub const MAX_DISAPPEARING_SECS: u32 = 14 * 86_400;
+
+const DURATION_RANGE: &str = "a timer is 1s to 14d (1209600 seconds), for example 30s, 5m, 12h, \
+                              1d or 2w";
+
+/// A disappearing timer in seconds, checked against the range Session's clients accept.
+pub fn disappearing_seconds(seconds: u64) -> Result<u32, String> {
+    u32::try_from(seconds)
+        .ok()
+        .filter(|s| (1..=MAX_DISAPPEARING_SECS).contains(s))
+        .ok_or_else(|| format!("{seconds} seconds is out of range: {DURATION_RANGE}"))
+}
+
+/// Parses `90`, `30s`, `5m`, `12h`, `1d`, `2w` into seconds (1 s to 14 days).
 pub fn parse_duration(s: &str) -> Result<u32, String> {
     let s = s.trim();
     let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => s.split_at(i),
         None => (s, "s"),
     };
-    let n: u32 = digits.parse().map_err(|_| format!("invalid duration {s:?}"))?;
-    let factor = match unit {
+    let n: u64 = digits.parse().map_err(|_| format!("invalid duration {s:?}: {DURATION_RANGE}"))?;
+    let factor: u64 = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
-        _ => return Err(format!("invalid duration {s:?}: use s, m, h, d or w")),
+        _ => return Err(format!("invalid duration {s:?}: use s, m, h, d or w; {DURATION_RANGE}")),
     };
-    n.checked_mul(factor).filter(|&v| v > 0).ok_or_else(|| format!("invalid duration {s:?}"))
+    let seconds = n.checked_mul(factor).unwrap_or(u64::MAX);
+    disappearing_seconds(seconds).map_err(|_| format!("{s} is out of range: {DURATION_RANGE}"))
 }
 
 /// Options of `daemon`.
@@ -349,6 +379,9 @@ pub struct SplitArgs {
     /// Make non-extendable shares (for SLIP-39 implementations older than 2024).
     #[arg(long)]
     pub not_extendable: bool,
+    /// Do not ask for confirmation before printing the shares.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 fn parse_group(s: &str) -> Result<(u8, u8), String> {

@@ -55,10 +55,22 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `--json` anywhere asks for machine-readable errors, even when the arguments are wrong.
+    let json = std::env::args_os().skip(1).any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !json || !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let _ = e.print();
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            output::json_error("invalid_input", first.strip_prefix("error: ").unwrap_or(first));
+            return ExitCode::from(exit::INVALID_INPUT);
+        }
+    };
     let settings = match cli.settings() {
         Ok(s) => s,
-        Err(failure) => return report(&failure),
+        Err(failure) => return report(&failure, json),
     };
     let result = match cli.command {
         Some(command) => commands::run(&settings, command),
@@ -66,11 +78,26 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),
-        Err(failure) => report(&failure),
+        Err(failure) => report(&failure, json),
     }
 }
 
-fn report(failure: &Failure) -> ExitCode {
+/// Prints a failure for people (stderr) and, with `--json`, as one JSON object on stdout:
+/// `{"error":{"kind","message"}}`.
+fn report(failure: &Failure, json: bool) -> ExitCode {
     output::error(&failure.error);
+    if json {
+        let kind = match failure.error.downcast_ref::<hush_client::Error>() {
+            Some(e) => e.kind().as_str(),
+            None if failure.code == exit::INVALID_INPUT => "invalid_input",
+            None => "failed",
+        };
+        let mut message = failure.error.to_string();
+        for cause in failure.error.chain().skip(1) {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+        }
+        output::json_error(kind, &message);
+    }
     ExitCode::from(failure.code)
 }

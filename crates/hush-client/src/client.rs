@@ -254,6 +254,10 @@ pub(crate) fn standard_account(id: &AccountId) -> Result<()> {
     }
 }
 
+/// Failed attempts of a message's request after which [`Client::wait_sent`] stops waiting
+/// (the network is down, or the recipient's swarm cannot be reached).
+pub const WAIT_GIVES_UP_AFTER: u32 = 4;
+
 /// How soon a retry must come for [`Client::deliver_pending`] to wait for it.
 pub(crate) const SHORT_RETRY: Duration = Duration::from_secs(2);
 
@@ -388,7 +392,17 @@ impl Client {
     /// `sending`. The outbox delivers it: [`Client::start`]ed clients do so in the
     /// background, others with [`Client::deliver_pending`].
     pub fn send_text(&self, to: &AccountId, body: &str) -> Result<Message> {
-        send::send_text(&self.inner, to, body)
+        send::send_text(&self.inner, to, body, None)
+    }
+
+    /// [`Client::send_text`] made idempotent by a caller-chosen `send_id` (1 to 128 bytes):
+    /// a caller that cannot tell whether an earlier send went through (its daemon died before
+    /// answering) sends again with the same ID and gets the message that send stored, as it
+    /// stands now, instead of a second copy. The same ID with another recipient or text is
+    /// refused ([`Error::InvalidInput`]); if that message was deleted since, the send is not
+    /// repeated ([`Error::NotFound`]). IDs are remembered for 30 days.
+    pub fn send_text_once(&self, to: &AccountId, body: &str, send_id: &str) -> Result<Message> {
+        send::send_text(&self.inner, to, body, Some(send_id))
     }
 
     /// Delivers queued requests now (without background tasks) until the outbox is empty,
@@ -440,13 +454,14 @@ impl Client {
     }
 
     /// Waits until message `id` is no longer `sending` (delivering the outbox meanwhile if no
-    /// background task does), and returns it. Fails after `timeout`.
+    /// background task does), and returns it. Fails after `timeout`, and sooner when the
+    /// network is down: when no node can be reached now, or once the message's request has
+    /// failed [`WAIT_GIVES_UP_AFTER`] times (it stays queued and is delivered later).
     pub async fn wait_sent(&self, id: i64, timeout: Duration) -> Result<Message> {
         let mut events = self.subscribe();
         let started = self.inner.tasks.lock().is_ok_and(|t| !t.is_empty());
-        if !started {
-            self.connect().await?;
-        }
+        // Paths and a registry first: no node answering is known at once, daemon or not.
+        self.connect().await?;
         let wait = async {
             self.catch_up_once().await;
             loop {
@@ -458,14 +473,21 @@ impl Client {
                 if message.status != MessageStatus::Sending {
                     return Ok(message);
                 }
+                if let Some((attempts, why)) = self.inner.db.outbox_attempts(id)?
+                    && attempts >= WAIT_GIVES_UP_AFTER
+                {
+                    return Err(Error::Network(format!(
+                        "not stored after {attempts} attempts ({}); it stays queued",
+                        why.unwrap_or_default()
+                    )));
+                }
                 if started {
-                    let _ = events.recv().await;
-                } else {
-                    if outbox::run_round(&self.inner).await? == 0 {
-                        let next = self.inner.db.next_due()?.unwrap_or(u64::MAX);
-                        let pause = next.saturating_sub(self.now()).clamp(50, 5_000);
-                        tokio::time::sleep(Duration::from_millis(pause)).await;
-                    }
+                    // Woken by the status change, or by the clock to look at the attempts.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), events.recv()).await;
+                } else if outbox::run_round(&self.inner).await? == 0 {
+                    let next = self.inner.db.next_due()?.unwrap_or(u64::MAX);
+                    let pause = next.saturating_sub(self.now()).clamp(50, 1_000);
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
                 }
             }
         };

@@ -503,11 +503,25 @@ impl Db {
         &self,
         m: &NewMessage<'_>,
         copies: &[QueuedCopy<'_>],
+        send_id: Option<&SendId<'_>>,
         now: u64,
-    ) -> Result<i64> {
+    ) -> Result<Outgoing> {
         let id = self.with(|c| {
             let tx = begin_write(c)?;
+            if let Some(send_id) = send_id
+                && let Some(earlier) = send_id_in(&tx, send_id)?
+            {
+                // Checked again under the write lock: two retries at once send once.
+                return Ok(Some(earlier));
+            }
             let Some(id) = insert_message_in(&tx, m)? else { return Ok(None) };
+            if let Some(send_id) = send_id {
+                tx.execute(
+                    "INSERT INTO send_ids (id, message_id, fingerprint, created_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![send_id.id, id, &send_id.fingerprint[..], now],
+                )?;
+            }
             for copy in copies {
                 let message_id = copy.main.then_some(id);
                 enqueue_in(&tx, &NewOutbox { message_id, ..copy.outbox.clone() }, now)?;
@@ -524,9 +538,19 @@ impl Db {
                 )?;
             }
             tx.commit()?;
-            Ok(Some(id))
+            Ok(Some(Outgoing::New(id)))
         })?;
         id.ok_or_else(|| Error::InvalidInput("a message with this time exists already".to_owned()))
+    }
+
+    /// What an earlier send with this client-chosen ID did, if there was one.
+    pub(crate) fn send_id(&self, send_id: &SendId<'_>) -> Result<Option<Outgoing>> {
+        self.with(|c| send_id_in(c, send_id))
+    }
+
+    /// Forgets send IDs older than `before`.
+    pub(crate) fn forget_send_ids(&self, before: u64) -> Result<()> {
+        self.with(|c| c.execute("DELETE FROM send_ids WHERE created_at < ?1", [before]).map(|_| ()))
     }
 
     /// The newest `limit` messages of a conversation, oldest first.
@@ -800,6 +824,20 @@ impl Db {
         })
     }
 
+    /// How often the request that decides message `message_id`'s status has failed, and why
+    /// it failed last (`None` when nothing of it is queued).
+    pub(crate) fn outbox_attempts(&self, message_id: i64) -> Result<Option<(u32, Option<String>)>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT attempts, last_error FROM outbox WHERE message_id = ?1 AND failed = 0
+                 ORDER BY id LIMIT 1",
+                [message_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })
+    }
+
     /// How many requests wait (not counting those given up).
     pub fn outbox_len(&self) -> Result<u64> {
         self.with(|c| c.query_row("SELECT count(*) FROM outbox WHERE failed = 0", [], |r| r.get(0)))
@@ -899,6 +937,41 @@ impl Db {
             .map(|_| ())
         })
     }
+}
+
+/// A client-chosen ID for a send, with the fingerprint of what it sends.
+#[derive(Clone, Debug)]
+pub(crate) struct SendId<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) fingerprint: [u8; 32],
+}
+
+/// What [`Db::insert_outgoing`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outgoing {
+    /// Stored and queued: the new message's ID.
+    New(i64),
+    /// An earlier send with the same send ID stored this message (it may be deleted since).
+    Earlier(i64),
+    /// The send ID was used for another message.
+    Conflict,
+}
+
+fn send_id_in(c: &Connection, send_id: &SendId<'_>) -> rusqlite::Result<Option<Outgoing>> {
+    let found: Option<(i64, Vec<u8>)> = c
+        .query_row(
+            "SELECT message_id, fingerprint FROM send_ids WHERE id = ?1",
+            [send_id.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(found.map(|(message_id, fingerprint)| {
+        if fingerprint == send_id.fingerprint {
+            Outgoing::Earlier(message_id)
+        } else {
+            Outgoing::Conflict
+        }
+    }))
 }
 
 /// A sealed copy of a new outgoing message, for [`Db::insert_outgoing`].

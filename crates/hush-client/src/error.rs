@@ -114,6 +114,24 @@ pub enum ErrorKind {
     Closed,
 }
 
+impl ErrorKind {
+    /// The kind's name in machine output (`--json` errors, JSON-RPC `data.kind`):
+    /// `invalid_input`, `not_found`, `locked`, `network`, `storage`, `in_use`, `protocol`
+    /// or `closed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid_input",
+            Self::NotFound => "not_found",
+            Self::Locked => "locked",
+            Self::Network => "network",
+            Self::Storage => "storage",
+            Self::InUse => "in_use",
+            Self::Protocol => "protocol",
+            Self::Closed => "closed",
+        }
+    }
+}
+
 impl Error {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {

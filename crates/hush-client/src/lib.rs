@@ -6,6 +6,8 @@
 //!   messages and their status, contacts, message requests, the outbox.
 //! - `net` (private): the only module that does network I/O — the node pool, onion paths,
 //!   swarm requests with retries.
+//! - [`display`]: remote text made safe for terminals (escape sequences, controls and
+//!   bidirectional overrides shown, not obeyed).
 //! - [`Client`]: sending (through a persistent outbox), receiving (a long-poll on the own
 //!   swarm), conversation features (requests, blocking, receipts, typing, unsend,
 //!   disappearing messages, Note to Self), config sync with the account's other devices
@@ -33,6 +35,7 @@
 
 mod client;
 pub mod db;
+pub mod display;
 mod error;
 mod events;
 mod net;
@@ -42,11 +45,14 @@ mod receive;
 mod send;
 mod sync;
 
-pub use client::{Client, ClientConfig, DEFAULT_POLL_WAIT, RestoreProgress, RestoreSummary, Stats};
+pub use client::{
+    Client, ClientConfig, DEFAULT_POLL_WAIT, RestoreProgress, RestoreSummary, Stats,
+    WAIT_GIVES_UP_AFTER,
+};
 pub use db::{Contact, Conversation, Disappearing, Message, MessageStatus};
 pub use error::{Error, ErrorKind, Result};
 pub use events::Event;
 pub use hush_proto::AccountId;
 pub use net::NetConfig;
 pub use profile::{Profile, ProfileName, StoredAccount};
-pub use send::MAX_TEXT_CHARS;
+pub use send::{MAX_SEND_ID_BYTES, MAX_TEXT_CHARS};

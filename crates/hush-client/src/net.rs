@@ -225,6 +225,9 @@ impl Net {
             return Ok(());
         }
         let seeds = self.pool().seeds().to_vec();
+        // What the seeds that answered got wrong, so that a registry that is not this
+        // network's is reported as such rather than as unreachable seeds.
+        let mut refused: Option<String> = None;
         for seed in shuffled(&seeds) {
             let resp = self
                 .http
@@ -234,18 +237,35 @@ impl Net {
                 .await;
             let Ok(resp) = resp else { continue };
             if resp.status() != 200 {
+                refused.get_or_insert(format!("a seed answered {}", resp.status().as_u16()));
                 continue;
             }
             let Some(bytes) = read_capped(resp).await else { continue };
-            let Ok(signed) = serde_json::from_slice::<SignedRegistry>(&bytes) else { continue };
-            if self.pool().offer(signed).is_ok() {
-                return Ok(());
+            let signed = match serde_json::from_slice::<SignedRegistry>(&bytes) {
+                Ok(signed) => signed,
+                Err(_) => {
+                    refused
+                        .get_or_insert("a seed answered something that is not a registry".into());
+                    continue;
+                }
+            };
+            match self.pool().offer(signed) {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    refused = Some(format!(
+                        "a seed's registry was refused: {e} (is the network file's key this \
+                         network's?)"
+                    ));
+                }
             }
         }
-        Err(Error::NoNetwork(format!(
-            "no registry for network {:?}: its seeds could not be reached",
-            self.network_name()
-        )))
+        Err(Error::NoNetwork(match refused {
+            Some(why) => format!("no registry for network {:?}: {why}", self.network_name()),
+            None => format!(
+                "no registry for network {:?}: its seeds could not be reached",
+                self.network_name()
+            ),
+        }))
     }
 
     /// Asks the network for a newer registry (through an onion path); returns whether one

@@ -93,6 +93,7 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
         if now.saturating_sub(last_cleanup) > 3600 * 1000 {
             last_cleanup = now;
             let _ = inner.db.forget_seen(now.saturating_sub(SEEN_FOR_MS));
+            let _ = inner.db.forget_send_ids(now.saturating_sub(send::SEND_ID_MS));
         }
     }
 }

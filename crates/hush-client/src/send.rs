@@ -21,7 +21,8 @@ use serde_json::json;
 
 use crate::client::{Inner, standard_account};
 use crate::db::{
-    ContactChange, Disappearing, Message, MessageStatus, NewMessage, NewOutbox, QueuedCopy,
+    ContactChange, Disappearing, Message, MessageStatus, NewMessage, NewOutbox, Outgoing,
+    QueuedCopy, SendId,
 };
 use crate::events::Event;
 use crate::{Error, Result, sync};
@@ -169,8 +170,53 @@ fn local_expiry(setting: Disappearing, sent_at: u64, outgoing: bool) -> Option<u
     }
 }
 
-pub(crate) fn send_text(inner: &Inner, to: &AccountId, body: &str) -> Result<Message> {
+/// Longest client-chosen send ID, in bytes.
+pub const MAX_SEND_ID_BYTES: usize = 128;
+
+/// How long send IDs are remembered.
+pub(crate) const SEND_ID_MS: u64 = 30 * 24 * 3600 * 1000;
+
+fn send_id<'a>(id: &'a str, to: &AccountId, body: &str) -> Result<SendId<'a>> {
+    if id.is_empty() || id.len() > MAX_SEND_ID_BYTES || id.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(format!(
+            "a send ID has 1 to {MAX_SEND_ID_BYTES} bytes and no control characters"
+        )));
+    }
+    let mut h = hush_sodium::hash::Blake2b::<32>::new();
+    h.update(to.to_string().as_bytes()).update(&[0]).update(body.as_bytes());
+    Ok(SendId { id, fingerprint: h.finalize() })
+}
+
+/// What an earlier send with the same send ID did.
+fn earlier(inner: &Inner, outcome: Outgoing) -> Result<Message> {
+    match outcome {
+        Outgoing::New(id) | Outgoing::Earlier(id) => inner.db.message(id)?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "the message sent with this send ID (message {id}) has been deleted since; it \
+                 is not sent again"
+            ))
+        }),
+        Outgoing::Conflict => Err(Error::InvalidInput(
+            "this send ID was used for another message (another recipient or text)".to_owned(),
+        )),
+    }
+}
+
+/// Sends a text message, once per `client_id`: with an ID an earlier send used for the same
+/// recipient and text, returns that message as it stands instead of sending again.
+pub(crate) fn send_text(
+    inner: &Inner,
+    to: &AccountId,
+    body: &str,
+    client_id: Option<&str>,
+) -> Result<Message> {
     standard_account(to)?;
+    let send_id = client_id.map(|id| send_id(id, to, body)).transpose()?;
+    if let Some(send_id) = &send_id
+        && let Some(outcome) = inner.db.send_id(send_id)?
+    {
+        return earlier(inner, outcome);
+    }
     if body.trim().is_empty() {
         return Err(Error::InvalidInput("the message is empty".to_owned()));
     }
@@ -245,8 +291,13 @@ pub(crate) fn send_text(inner: &Inner, to: &AccountId, body: &str) -> Result<Mes
             synced: false,
         },
         &queued,
+        send_id.as_ref(),
         now,
     )?;
+    let id = match id {
+        Outgoing::New(id) => id,
+        other => return earlier(inner, other),
+    };
     inner.outbox_wake.notify_one();
     inner.expiry_wake.notify_one();
     let message = inner.db.message(id)?.ok_or_else(|| Error::NotFound("message".to_owned()))?;

@@ -132,7 +132,7 @@ impl Registry {
         let sig = Ed25519Signature::from_bytes(hex_sig(&signed.signature)?);
         network_key
             .verify(&canonical(body), &sig)
-            .map_err(|_| Error::InvalidRegistry("bad signature"))?;
+            .map_err(|_| Error::InvalidRegistry("its signature does not match the network key"))?;
         if body.network.is_empty() || body.network.len() > MAX_NAME {
             return Err(Error::InvalidRegistry("network name must be 1 to 64 bytes"));
         }

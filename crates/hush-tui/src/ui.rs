@@ -52,6 +52,7 @@ impl Theme {
 }
 
 /// Draws the whole screen.
+
 pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     let [main, status] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(frame.area());
@@ -63,8 +64,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     let pending =
         if app.pending > 0 { format!(" · {} to send", app.pending) } else { String::new() };
     let line = Line::from(vec![
-        Span::styled(format!(" {} ", app.my_name.as_deref().unwrap_or("hush")), theme.accent),
-        Span::raw(format!("{}{pending}", app.status)),
+        Span::styled(format!(" {} ", safe(app.my_name.as_deref().unwrap_or("hush"))), theme.accent),
+        // The status may quote a node's refusal: remote text.
+        Span::raw(format!("{}{pending}", safe(&app.status))),
     ]);
     frame.render_widget(Paragraph::new(line), status);
     match &app.overlay {
@@ -448,7 +450,10 @@ fn draw_account(frame: &mut Frame<'_>, app: &App, theme: Theme) {
         Line::styled(app.me.clone(), theme.accent),
         Line::from(vec![
             key("n"),
-            Span::raw(format!("display name: {}", app.my_name.as_deref().unwrap_or("(none)"))),
+            Span::raw(format!(
+                "display name: {}",
+                safe(app.my_name.as_deref().unwrap_or("(none)"))
+            )),
         ]),
         Line::from(vec![
             key("r"),
@@ -523,7 +528,8 @@ fn draw_recovery_password(frame: &mut Frame<'_>, app: &App, theme: Theme, reveal
     let rows = wrapped_rows(&lines, 74);
     let area = centred(frame.area(), 76, u16::try_from(rows + 2).unwrap_or(u16::MAX));
     frame.render_widget(Clear, area);
-    let title = format!(" Recovery password — {} ", app.my_name.as_deref().unwrap_or("account"));
+    let title =
+        format!(" Recovery password — {} ", safe(app.my_name.as_deref().unwrap_or("account")));
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)),
         area,
@@ -632,6 +638,12 @@ fn draw_confirm(frame: &mut Frame<'_>, theme: Theme, question: &str) {
             .block(Block::bordered().title(" Are you sure? ").border_style(theme.warn)),
         area,
     );
+}
+
+/// One line of text that may come from elsewhere (names synced from other devices, a node's
+/// refusal in the status line), shown safe.
+fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    hush_client::display::terminal_safe_line(text)
 }
 
 #[cfg(test)]

@@ -216,7 +216,7 @@ fn show(settings: &Settings, profile: &Profile) -> Result<(), Failure> {
         output::result(&format!("Ed25519 key:   {ed}"));
         output::result(&format!(
             "Display name:  {}",
-            stored.display_name.as_deref().unwrap_or("(not set)")
+            output::one_line(stored.display_name.as_deref().unwrap_or("(not set)"))
         ));
         output::result(&format!("Profile:       {}", profile.name()));
     }
@@ -271,18 +271,24 @@ fn recovery_password(
 
 /// Asks on the terminal; refuses without a terminal (scripts pass `--yes`).
 fn confirm_showing() -> Result<(), Failure> {
+    confirm_secrets(
+        "the recovery password",
+        "Your recovery password gives full control of your account to whoever sees it.\n\
+         Show it now? [y/N] ",
+    )
+}
+
+/// Asks on the terminal before printing `what` (secrets that control the account); without
+/// a terminal, refuses unless the caller passed `--yes`.
+pub fn confirm_secrets(what: &str, question: &str) -> Result<(), Failure> {
     let stdin = io::stdin();
     if !stdin.is_terminal() {
         return Err(anyhow!(
-            "not showing the recovery password without a confirmation: run this in a terminal, \
-             or pass --yes"
+            "not showing {what} without a confirmation: run this in a terminal, or pass --yes"
         )
         .into());
     }
-    output::prompt(
-        "Your recovery password gives full control of your account to whoever sees it.\n\
-         Show it now? [y/N] ",
-    );
+    output::prompt(question);
     let mut answer = String::new();
     stdin.lock().take(64).read_line(&mut answer).context("reading the answer")?;
     if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {

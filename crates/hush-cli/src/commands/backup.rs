@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::Failure;
 use crate::args::{BackupCommand, RecoverArgs, Settings, SplitArgs};
-use crate::commands::account::{prepare, report_account};
+use crate::commands::account::{confirm_secrets, prepare, report_account};
 use crate::commands::session::{now_ms, passphrase};
 use crate::output;
 
@@ -90,6 +90,13 @@ fn split(settings: &Settings, profile: &Profile, args: &SplitArgs) -> Result<(),
     scheme.validate().map_err(Failure::invalid_input)?;
     let secret_phrase = read_passphrase(args.passphrase_file.as_deref())?;
     let stored = profile.load(passphrase(profile)?.as_deref().map(String::as_str))?;
+    if !args.yes {
+        confirm_secrets(
+            "the shares",
+            "Enough of these shares give full control of your account to whoever holds them.\n\
+             Show them now? [y/N] ",
+        )?;
+    }
     let options = Options { extendable: !args.not_extendable, ..Options::default() };
     let groups =
         slip39::split(stored.seed.entropy(), &secret_phrase, &scheme, options, &mut SystemRng)

@@ -47,17 +47,8 @@ impl RpcError {
 
 impl From<hush_client::Error> for RpcError {
     fn from(e: hush_client::Error) -> Self {
-        let kind = match e.kind() {
-            ErrorKind::InvalidInput => "invalid_input",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::Locked => "locked",
-            ErrorKind::Network => "network",
-            ErrorKind::Storage => "storage",
-            ErrorKind::Protocol => "protocol",
-            _ => "closed",
-        };
         let code = if e.kind() == ErrorKind::InvalidInput { -32602 } else { -32000 };
-        Self { code, message: e.to_string(), kind: Some(kind) }
+        Self { code, message: e.to_string(), kind: Some(e.kind().as_str()) }
     }
 }
 
@@ -294,34 +285,45 @@ async fn handle_line(
             None,
         ));
     };
-    let params = request.get("params").cloned().unwrap_or_else(|| json!({}));
-    if !params.is_object() {
-        return Some(error_response(
-            &reply_id,
-            -32602,
-            "params must be an object",
-            Some("invalid_input"),
-        ));
-    }
-    let result = match method {
-        "subscribe" => {
-            let sub = next_id.fetch_add(1, Ordering::Relaxed);
-            let events = client.subscribe();
-            let task = tokio::spawn(forward_events(sub, events, out.clone()));
-            subscriptions.lock().await.push((sub, task));
-            Ok(json!({"subscription": sub}))
+    let empty = serde_json::Map::new();
+    let params = match request.get("params") {
+        None | Some(Value::Null) => Params(&empty),
+        Some(Value::Object(map)) => Params(map),
+        Some(_) => {
+            return Some(error_response(
+                &reply_id,
+                -32602,
+                "params must be an object",
+                Some("invalid_input"),
+            ));
         }
+    };
+    let result = match method {
+        "subscribe" => match params.only(&[]) {
+            Ok(()) => {
+                let sub = next_id.fetch_add(1, Ordering::Relaxed);
+                let events = client.subscribe();
+                let task = tokio::spawn(forward_events(sub, events, out.clone()));
+                subscriptions.lock().await.push((sub, task));
+                Ok(json!({"subscription": sub}))
+            }
+            Err(e) => Err(e),
+        },
         "unsubscribe" => {
-            let sub = params["subscription"].as_u64().unwrap_or(0);
-            let mut subs = subscriptions.lock().await;
-            let before = subs.len();
-            subs.retain(|(s, task)| {
-                if *s == sub {
-                    task.abort();
+            match params.only(&["subscription"]).and_then(|()| params.u64("subscription")) {
+                Ok(sub) => {
+                    let mut subs = subscriptions.lock().await;
+                    let before = subs.len();
+                    subs.retain(|(s, task)| {
+                        if *s == sub {
+                            task.abort();
+                        }
+                        *s != sub
+                    });
+                    Ok(json!({"unsubscribed": subs.len() < before}))
                 }
-                *s != sub
-            });
-            Ok(json!({"unsubscribed": subs.len() < before}))
+                Err(e) => Err(e),
+            }
         }
         _ => dispatch(client, method, &params).await,
     };
@@ -354,24 +356,75 @@ async fn forward_events(
     }
 }
 
-fn account(params: &Value, key: &str) -> Result<AccountId, RpcError> {
-    params[key]
-        .as_str()
-        .ok_or_else(|| RpcError::invalid_params(format!("'{key}' (an Account ID) is required")))?
-        .parse()
-        .map_err(|_| RpcError::invalid_params(format!("'{key}' is not a valid Account ID")))
-}
+/// A request's parameters, read strictly: an unknown key (a misspelt `wiat`) or a value of
+/// the wrong type is an error (-32602), never silently ignored. `null` counts as absent.
+struct Params<'a>(&'a serde_json::Map<String, Value>);
 
-fn string<'a>(params: &'a Value, key: &str) -> Result<&'a str, RpcError> {
-    params[key]
-        .as_str()
-        .ok_or_else(|| RpcError::invalid_params(format!("'{key}' (a string) is required")))
-}
+impl Params<'_> {
+    /// Refuses keys other than `allowed`.
+    fn only(&self, allowed: &[&str]) -> Result<(), RpcError> {
+        match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
+            None => Ok(()),
+            Some(k) if allowed.is_empty() => Err(RpcError::invalid_params(format!(
+                "unknown parameter {k:?}: this method takes none"
+            ))),
+            Some(k) => Err(RpcError::invalid_params(format!(
+                "unknown parameter {k:?} (this method takes {})",
+                allowed.join(", ")
+            ))),
+        }
+    }
 
-fn integer(params: &Value, key: &str) -> Result<i64, RpcError> {
-    params[key]
-        .as_i64()
-        .ok_or_else(|| RpcError::invalid_params(format!("'{key}' (an integer) is required")))
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key).filter(|v| !v.is_null())
+    }
+
+    fn wrong(key: &str, what: &str) -> RpcError {
+        RpcError::invalid_params(format!("'{key}' must be {what}"))
+    }
+
+    fn opt_str(&self, key: &str) -> Result<Option<&str>, RpcError> {
+        self.get(key).map(|v| v.as_str().ok_or_else(|| Self::wrong(key, "a string"))).transpose()
+    }
+
+    fn str(&self, key: &str) -> Result<&str, RpcError> {
+        self.opt_str(key)?
+            .ok_or_else(|| RpcError::invalid_params(format!("'{key}' (a string) is required")))
+    }
+
+    fn opt_bool(&self, key: &str) -> Result<Option<bool>, RpcError> {
+        self.get(key)
+            .map(|v| v.as_bool().ok_or_else(|| Self::wrong(key, "true or false")))
+            .transpose()
+    }
+
+    fn opt_u64(&self, key: &str) -> Result<Option<u64>, RpcError> {
+        self.get(key)
+            .map(|v| v.as_u64().ok_or_else(|| Self::wrong(key, "a non-negative integer")))
+            .transpose()
+    }
+
+    fn u64(&self, key: &str) -> Result<u64, RpcError> {
+        self.opt_u64(key)?.ok_or_else(|| {
+            RpcError::invalid_params(format!("'{key}' (a non-negative integer) is required"))
+        })
+    }
+
+    /// A local message ID.
+    fn id(&self, key: &str) -> Result<i64, RpcError> {
+        i64::try_from(self.u64(key)?).map_err(|_| Self::wrong(key, "a message ID"))
+    }
+
+    /// An Account ID (surrounding whitespace, as pasted, is ignored).
+    fn account(&self, key: &str) -> Result<AccountId, RpcError> {
+        self.opt_str(key)?
+            .ok_or_else(|| {
+                RpcError::invalid_params(format!("'{key}' (an Account ID) is required"))
+            })?
+            .trim()
+            .parse()
+            .map_err(|_| RpcError::invalid_params(format!("'{key}' is not a valid Account ID")))
+    }
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, RpcError> {
@@ -392,105 +445,162 @@ fn contact_json(c: &hush_client::Contact) -> Value {
     })
 }
 
-/// The methods that act on the client.
-async fn dispatch(client: &Client, method: &str, p: &Value) -> Result<Value, RpcError> {
+/// Longest a `send` with `wait` waits for the swarm.
+const SEND_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The methods that act on the client. Each first refuses parameters it does not take.
+async fn dispatch(client: &Client, method: &str, p: &Params<'_>) -> Result<Value, RpcError> {
     Ok(match method {
-        "account" => json!({
-            "account_id": client.account_id().to_string(),
-            "display_name": client.display_name(),
-        }),
+        "account" => {
+            p.only(&[])?;
+            json!({
+                "account_id": client.account_id().to_string(),
+                "display_name": client.display_name(),
+            })
+        }
         "send" => {
-            let to = account(p, "to")?;
-            let message = client.send_text(&to, string(p, "text")?)?;
-            if p["wait"].as_bool() == Some(true) {
-                let timeout = std::time::Duration::from_secs(120);
-                to_json(&client.wait_sent(message.id, timeout).await?)?
+            p.only(&["to", "text", "wait", "send_id"])?;
+            let to = p.account("to")?;
+            let text = p.str("text")?;
+            let wait = p.opt_bool("wait")?.unwrap_or(false);
+            let message = match p.opt_str("send_id")? {
+                Some(id) => client.send_text_once(&to, text, id)?,
+                None => client.send_text(&to, text)?,
+            };
+            if wait {
+                to_json(&client.wait_sent(message.id, SEND_WAIT).await?)?
             } else {
                 to_json(&message)?
             }
         }
         "conversations" => {
-            to_json(&client.conversations(p["requests"].as_bool().unwrap_or(false))?)?
+            p.only(&["requests"])?;
+            to_json(&client.conversations(p.opt_bool("requests")?.unwrap_or(false))?)?
         }
         "messages" => {
-            let limit = p["limit"].as_u64().map_or(50, |l| usize::try_from(l).unwrap_or(50));
-            to_json(&client.messages(&account(p, "conversation")?, limit)?)?
+            p.only(&["conversation", "limit"])?;
+            let limit =
+                p.opt_u64("limit")?.map_or(50, |l| usize::try_from(l).unwrap_or(usize::MAX));
+            to_json(&client.messages(&p.account("conversation")?, limit)?)?
         }
-        "message" => to_json(&client.message(integer(p, "id")?)?)?,
-        "mark_read" => json!({"read": client.mark_read(&account(p, "conversation")?)?}),
+        "message" => {
+            p.only(&["id"])?;
+            to_json(&client.message(p.id("id")?)?)?
+        }
+        "mark_read" => {
+            p.only(&["conversation"])?;
+            json!({"read": client.mark_read(&p.account("conversation")?)?})
+        }
         "unsend" => {
-            client.unsend(integer(p, "id")?)?;
+            p.only(&["id"])?;
+            client.unsend(p.id("id")?)?;
             json!({})
         }
         "delete" => {
-            client.delete_message(integer(p, "id")?)?;
+            p.only(&["id"])?;
+            client.delete_message(p.id("id")?)?;
             json!({})
         }
         "retry" => {
-            client.retry(integer(p, "id")?)?;
+            p.only(&["id"])?;
+            client.retry(p.id("id")?)?;
             json!({})
         }
         "typing" => {
-            client.typing(&account(p, "to")?, p["started"].as_bool().unwrap_or(true))?;
+            p.only(&["to", "started"])?;
+            client.typing(&p.account("to")?, p.opt_bool("started")?.unwrap_or(true))?;
             json!({})
         }
-        "contacts" => Value::Array(client.contacts()?.iter().map(contact_json).collect()),
-        "contact_add" => contact_json(&client.add_contact(&account(p, "account_id")?)?),
+        "contacts" => {
+            p.only(&[])?;
+            Value::Array(client.contacts()?.iter().map(contact_json).collect())
+        }
+        "contact_add" => {
+            p.only(&["account_id"])?;
+            contact_json(&client.add_contact(&p.account("account_id")?)?)
+        }
         "contact_remove" => {
-            client.remove_contact(&account(p, "account_id")?)?;
+            p.only(&["account_id"])?;
+            client.remove_contact(&p.account("account_id")?)?;
             json!({})
         }
         "contact_nickname" => {
-            let nickname = p["nickname"].as_str();
-            contact_json(&client.set_nickname(&account(p, "account_id")?, nickname)?)
+            p.only(&["account_id", "nickname"])?;
+            let nickname = p.opt_str("nickname")?;
+            contact_json(&client.set_nickname(&p.account("account_id")?, nickname)?)
         }
-        "requests" => to_json(&client.conversations(true)?)?,
+        "requests" => {
+            p.only(&[])?;
+            to_json(&client.conversations(true)?)?
+        }
         "request_accept" => {
-            client.accept_request(&account(p, "account_id")?)?;
+            p.only(&["account_id"])?;
+            client.accept_request(&p.account("account_id")?)?;
             json!({})
         }
         "request_decline" => {
-            client.decline_request(&account(p, "account_id")?)?;
+            p.only(&["account_id"])?;
+            client.decline_request(&p.account("account_id")?)?;
             json!({})
         }
-        "block" => contact_json(&client.block(&account(p, "account_id")?)?),
+        "block" => {
+            p.only(&["account_id"])?;
+            contact_json(&client.block(&p.account("account_id")?)?)
+        }
         "contact_pin" => {
-            let pinned = p["pinned"].as_bool().unwrap_or(true);
-            contact_json(&client.set_pinned(&account(p, "account_id")?, pinned)?)
+            p.only(&["account_id", "pinned"])?;
+            let pinned = p.opt_bool("pinned")?.unwrap_or(true);
+            contact_json(&client.set_pinned(&p.account("account_id")?, pinned)?)
         }
         "contact_notifications" => {
-            let mode =
-                p["mode"].as_i64().ok_or_else(|| RpcError::invalid_params("mode is 0 to 3"))?;
-            contact_json(&client.set_notifications(&account(p, "account_id")?, mode)?)
+            p.only(&["account_id", "mode"])?;
+            let mode = p
+                .opt_u64("mode")?
+                .filter(|m| *m <= 3)
+                .ok_or_else(|| RpcError::invalid_params("'mode' is 0 to 3"))?;
+            contact_json(&client.set_notifications(&p.account("account_id")?, mode as i64)?)
         }
         "mark_unread" => {
-            client.mark_unread(&account(p, "conversation")?)?;
+            p.only(&["conversation"])?;
+            client.mark_unread(&p.account("conversation")?)?;
             json!({})
         }
-        "unblock" => contact_json(&client.unblock(&account(p, "account_id")?)?),
+        "unblock" => {
+            p.only(&["account_id"])?;
+            contact_json(&client.unblock(&p.account("account_id")?)?)
+        }
         "settings" => {
-            if let Some(on) = p["read_receipts"].as_bool() {
+            p.only(&["read_receipts", "typing_indicators", "display_name"])?;
+            let (receipts, typing) =
+                (p.opt_bool("read_receipts")?, p.opt_bool("typing_indicators")?);
+            let name = p.opt_str("display_name")?;
+            if let Some(on) = receipts {
                 client.set_read_receipts(on)?;
             }
-            if let Some(on) = p["typing_indicators"].as_bool() {
+            if let Some(on) = typing {
                 client.set_typing_indicators(on)?;
             }
-            if let Some(name) = p.get("display_name").filter(|v| !v.is_null()) {
-                let name = name
-                    .as_str()
-                    .ok_or_else(|| RpcError::invalid_params("display_name is a string"))?;
+            if let Some(name) = name {
                 client.set_display_name(Some(name))?;
             }
             json!({"read_receipts": client.read_receipts(), "typing_indicators": client.typing_indicators(),
                    "display_name": client.display_name()})
         }
         "disappearing" => {
-            let conversation = account(p, "conversation")?;
-            let seconds = p["seconds"].as_u64().map(|s| u32::try_from(s).unwrap_or(u32::MAX));
-            let setting = match (string(p, "mode")?, seconds) {
+            p.only(&["conversation", "mode", "seconds"])?;
+            let conversation = p.account("conversation")?;
+            let seconds = p.opt_u64("seconds")?;
+            let setting = match (p.str("mode")?, seconds) {
                 ("off", _) => Disappearing::Off,
-                ("after-send", Some(s)) => Disappearing::AfterSend(s),
-                ("after-read", Some(s)) => Disappearing::AfterRead(s),
+                (mode @ ("after-send" | "after-read"), Some(s)) => {
+                    let s =
+                        crate::args::disappearing_seconds(s).map_err(RpcError::invalid_params)?;
+                    if mode == "after-send" {
+                        Disappearing::AfterSend(s)
+                    } else {
+                        Disappearing::AfterRead(s)
+                    }
+                }
                 _ => {
                     return Err(RpcError::invalid_params(
                         "mode is off, or after-send / after-read with seconds",
@@ -500,7 +610,10 @@ async fn dispatch(client: &Client, method: &str, p: &Value) -> Result<Value, Rpc
             client.set_disappearing(&conversation, setting)?;
             json!({"conversation": conversation.to_string(), "disappearing": setting})
         }
-        "stats" => to_json(&client.stats())?,
+        "stats" => {
+            p.only(&[])?;
+            to_json(&client.stats())?
+        }
         _ => {
             return Err(RpcError {
                 code: -32601,

@@ -5,12 +5,13 @@
 //! message (it survives anything once queued) and then tries to deliver it; what it could not
 //! deliver is delivered by the next `send`, `receive` or a running daemon.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use hush_client::{
-    AccountId, Client, Contact, Conversation, Disappearing, Event, Message, MessageStatus,
+    AccountId, Client, Contact, Conversation, Disappearing, Event, MAX_TEXT_CHARS, Message,
+    MessageStatus,
 };
 use serde_json::{Value, json};
 
@@ -22,7 +23,8 @@ use crate::args::{
 use crate::commands::session::{open_client, runtime};
 use crate::output;
 
-/// Longest text read from stdin (more than a message may hold, to report its length).
+/// Most bytes of text kept in memory (more than a message may hold: beyond it, characters are
+/// only counted, to report the real length).
 const MAX_STDIN_TEXT: u64 = 64 * 1024;
 /// How long `send` tries to deliver before leaving the rest to a later run.
 const SEND_ATTEMPT: Duration = Duration::from_secs(20);
@@ -32,17 +34,12 @@ const SEND_WAIT: Duration = Duration::from_secs(120);
 const RECEIVE_CURSOR: &str = "cli_receive_cursor";
 
 pub fn send(settings: &Settings, args: SendArgs) -> Result<(), Failure> {
-    let text = if args.text == "-" {
-        let mut text = String::new();
-        std::io::stdin().lock().take(MAX_STDIN_TEXT).read_to_string(&mut text).map_err(|e| {
-            Failure::invalid_input(anyhow!(e).context("reading the text from stdin"))
-        })?;
-        text.trim_end_matches('\n').to_owned()
-    } else {
-        args.text
-    };
+    let text = message_text(&args)?;
     let client = open_client(settings)?;
-    let queued = client.send_text(&args.to, &text)?;
+    let queued = match &args.send_id {
+        Some(id) => client.send_text_once(&args.to, &text, id)?,
+        None => client.send_text(&args.to, &text)?,
+    };
     let rt = runtime()?;
     let outcome = rt.block_on(async {
         if args.wait {
@@ -91,6 +88,55 @@ pub fn send(settings: &Settings, args: SendArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The text to send: the argument, a file, stdin, or (on a terminal) typed at a prompt.
+fn message_text(args: &SendArgs) -> Result<String, Failure> {
+    let read = |reader: &mut dyn Read, from: &str| {
+        read_text(reader)
+            .map_err(|e| Failure::invalid_input(e.context(format!("reading the text from {from}"))))
+    };
+    let text = match (&args.text, &args.file) {
+        (Some(text), _) if text != "-" => return Ok(text.clone()),
+        (_, Some(path)) => {
+            let mut file = std::fs::File::open(path).map_err(|e| {
+                Failure::invalid_input(anyhow!(e).context(format!("opening {}", path.display())))
+            })?;
+            read(&mut file, &path.display().to_string())?
+        }
+        _ if std::io::stdin().is_terminal() && args.text.is_none() => {
+            output::note(&format!(
+                "Message to {} (Ctrl-D on a new line sends it, Ctrl-C cancels):",
+                args.to.to_string().get(..10).unwrap_or_default()
+            ));
+            read(&mut std::io::stdin().lock(), "the terminal")?
+        }
+        _ => read(&mut std::io::stdin().lock(), "stdin")?,
+    };
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// Reads UTF-8 text, keeping at most [`MAX_STDIN_TEXT`] bytes: beyond that only characters
+/// are counted, so that a text too long to send is reported with its real length.
+fn read_text(reader: &mut dyn Read) -> anyhow::Result<String> {
+    let mut kept = Vec::new();
+    reader.take(MAX_STDIN_TEXT).read_to_end(&mut kept)?;
+    if kept.len() as u64 == MAX_STDIN_TEXT {
+        // Too long whatever follows: count the rest (UTF-8 lead bytes) without keeping it.
+        let mut chars = String::from_utf8_lossy(&kept).chars().count() as u64;
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            chars += buf[..n].iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64;
+        }
+        return Err(anyhow!(
+            "the message has {chars} characters; at most {MAX_TEXT_CHARS} fit in one"
+        ));
+    }
+    String::from_utf8(kept).map_err(|_| anyhow!("the text is not UTF-8"))
+}
+
 fn status_word(status: MessageStatus) -> &'static str {
     match status {
         MessageStatus::Sending => "queued (sending)",
@@ -121,7 +167,7 @@ fn message_line(settings: &Settings, client: &Client, m: &Message) {
 fn name_of(client: &Client, id: &str) -> String {
     let contact = id.parse::<AccountId>().ok().and_then(|a| client.contact(&a).ok().flatten());
     match contact.and_then(|c| c.nickname.or(c.display_name)) {
-        Some(name) => format!("{name} ({}…)", &id[..10.min(id.len())]),
+        Some(name) => format!("{} ({}…)", output::one_line(&name), &id[..10.min(id.len())]),
         None => id.to_owned(),
     }
 }
@@ -228,9 +274,10 @@ fn print_conversations(settings: &Settings, list: &[Conversation]) {
             let unread =
                 if c.unread > 0 { format!(" ({} unread)", c.unread) } else { String::new() };
             output::result(&format!(
-                "{} {name}{unread}: {}",
+                "{} {}{unread}: {}",
                 c.id,
-                c.last_message.as_deref().unwrap_or("")
+                output::one_line(&name),
+                output::one_line(c.last_message.as_deref().unwrap_or(""))
             ));
         }
     }
@@ -363,7 +410,12 @@ fn print_contact(settings: &Settings, c: &Contact) {
             flags.push("pinned");
         }
         let name = c.nickname.clone().or_else(|| c.display_name.clone()).unwrap_or_default();
-        output::result(&format!("{} {name} [{}]", c.account_id, flags.join(", ")));
+        output::result(&format!(
+            "{} {} [{}]",
+            c.account_id,
+            output::one_line(&name),
+            flags.join(", ")
+        ));
     }
 }
 
@@ -453,7 +505,10 @@ pub fn settings_cmd(settings: &Settings, action: Option<SettingsAction>) -> Resu
         output::json(&json!({"read_receipts": receipts, "typing_indicators": typing,
                              "display_name": name}));
     } else {
-        output::result(&format!("display name:      {}", name.as_deref().unwrap_or("(not set)")));
+        output::result(&format!(
+            "display name:      {}",
+            output::one_line(name.as_deref().unwrap_or("(not set)"))
+        ));
         let word = |b: bool| if b { "on" } else { "off" };
         output::result(&format!("read receipts:     {}", word(receipts)));
         output::result(&format!("typing indicators: {}", word(typing)));

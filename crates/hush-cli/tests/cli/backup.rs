@@ -36,10 +36,19 @@ fn split_recover_and_check_name_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (id, _) = new_account(d, "alice");
+    // Shares control the account: like the recovery password, they are printed only after a
+    // confirmation (or --yes); without a terminal to ask on, nothing is printed.
+    for args in [&["backup", "split"][..], &["--json", "backup", "split"]] {
+        let refused =
+            as_profile(d, "alice", &[args, &["--threshold", "2", "--shares", "3"]].concat(), "y\n");
+        assert_eq!(code(&refused), 1, "{}", stderr(&refused));
+        assert!(stderr(&refused).contains("--yes"), "{}", stderr(&refused));
+        assert!(!stdout(&refused).contains("Share ") && !stdout(&refused).contains("\"shares\""));
+    }
     let shares = shares_of(&as_profile(
         d,
         "alice",
-        &["--json", "backup", "split", "--threshold", "2", "--shares", "3"],
+        &["--json", "backup", "split", "--yes", "--threshold", "2", "--shares", "3"],
         "",
     ));
     assert_eq!(shares.len(), 3);
@@ -87,6 +96,7 @@ fn split_recover_and_check_name_what_is_wrong() {
             "--json",
             "backup",
             "split",
+            "--yes",
             "--group",
             "1/1",
             "--group",
@@ -118,13 +128,17 @@ fn split_recover_and_check_name_what_is_wrong() {
         &["--threshold", "1", "--shares", "3"],
         &["--group", "2/3", "--group", "1/1"],
     ] {
-        let mut args = vec!["backup", "split"];
+        let mut args = vec!["backup", "split", "--yes"];
         args.extend_from_slice(bad);
         assert_eq!(code(&as_profile(d, "alice", &args, "")), 2, "{bad:?}");
     }
     // Text output: the shares and how to restore.
-    let text =
-        as_profile(d, "alice", &["backup", "split", "--threshold", "2", "--shares", "2"], "");
+    let text = as_profile(
+        d,
+        "alice",
+        &["backup", "split", "--yes", "--threshold", "2", "--shares", "2"],
+        "",
+    );
     assert_eq!(stdout(&text).lines().filter(|l| l.starts_with("Share ")).count(), 2);
     assert!(stderr(&text).contains("hush backup recover"));
 }
@@ -137,7 +151,7 @@ fn on_a_terminal_recover_asks_for_shares_until_there_are_enough() {
     let shares = shares_of(&as_profile(
         d,
         "alice",
-        &["--json", "backup", "split", "--threshold", "2", "--shares", "3"],
+        &["--json", "backup", "split", "--yes", "--threshold", "2", "--shares", "3"],
         "",
     ));
     // A mistyped share is refused with the reason and asked for again; after two good ones
@@ -234,7 +248,8 @@ fn shares_interoperate_with_trezors_shamir_tool_both_ways() {
         assert_eq!(json(&restored)["account_id"], id.as_str(), "{flag} {passphrase:?}");
 
         // hush → Trezor.
-        let mut args = vec!["--json", "backup", "split", "--threshold", "2", "--shares", "3"];
+        let mut args =
+            vec!["--json", "backup", "split", "--yes", "--threshold", "2", "--shares", "3"];
         if flag == "-X" {
             args.push("--not-extendable");
         }
@@ -276,6 +291,7 @@ fn shares_interoperate_with_trezors_shamir_tool_both_ways() {
             "--json",
             "backup",
             "split",
+            "--yes",
             "--group",
             "1/1",
             "--group",

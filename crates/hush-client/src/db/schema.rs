@@ -203,4 +203,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
                       WHERE key = 'cli_receive_cursor' AND value GLOB '[0-9]*'), 0))
         WHERE name = 'messages';
     "#,
+    // 4: client-chosen send IDs, so that a caller who cannot tell whether a send went
+    // through (the daemon died before answering) can retry it without sending it twice.
+    // Kept after the message is deleted (a retry must not send it again), for 30 days.
+    r#"
+    CREATE TABLE send_ids (
+        id          TEXT    PRIMARY KEY,
+        message_id  INTEGER NOT NULL,
+        -- BLAKE2b of recipient and text: the same ID for another message is refused.
+        fingerprint BLOB    NOT NULL,
+        created_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX send_ids_by_time ON send_ids (created_at);
+    "#,
 ];

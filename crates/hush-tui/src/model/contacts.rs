@@ -2,6 +2,7 @@
 //! request we have not answered), by name, with what applies to each.
 
 use hush_client::Contact;
+use hush_client::display::terminal_safe_line;
 
 use crate::model::conversations::short_id;
 
@@ -23,8 +24,12 @@ pub struct ContactRow {
 }
 
 /// What to call a contact.
+/// Names come from other people (or other devices): shown safe, on one line.
 pub fn name_of(c: &Contact) -> String {
-    c.nickname.clone().or_else(|| c.display_name.clone()).unwrap_or_else(|| short_id(&c.account_id))
+    match c.nickname.as_deref().or(c.display_name.as_deref()) {
+        Some(name) => terminal_safe_line(name).into_owned(),
+        None => short_id(&c.account_id),
+    }
 }
 
 /// The rows, sorted by name (case-insensitive); our own entry is left out.
@@ -35,7 +40,7 @@ pub fn rows(contacts: &[Contact], me: &str) -> Vec<ContactRow> {
         .map(|c| {
             let mut detail = Vec::new();
             if let (Some(_), Some(own)) = (&c.nickname, &c.display_name) {
-                detail.push(format!("calls themselves {own}"));
+                detail.push(format!("calls themselves {}", terminal_safe_line(own)));
             }
             if c.blocked {
                 detail.push("blocked".to_owned());

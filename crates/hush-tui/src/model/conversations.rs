@@ -1,6 +1,7 @@
 //! The conversation list: pinned conversations first, then by latest activity (the order the
 //! database gives), with unread counts and a preview; message requests in their own section.
 
+use hush_client::display::terminal_safe_line;
 use hush_client::{Contact, Conversation, Disappearing};
 
 /// Longest preview, in characters.
@@ -34,6 +35,7 @@ pub fn short_id(id: &str) -> String {
 
 fn one_line(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = terminal_safe_line(&flat).into_owned();
     if flat.chars().count() > max {
         let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")
@@ -56,7 +58,9 @@ pub fn rows(
             title: if c.id == me {
                 "Note to Self".to_owned()
             } else {
-                c.name.clone().unwrap_or_else(|| short_id(&c.id))
+                c.name
+                    .as_deref()
+                    .map_or_else(|| short_id(&c.id), |n| terminal_safe_line(n).into_owned())
             },
             preview: c
                 .last_message

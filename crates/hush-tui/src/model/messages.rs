@@ -1,5 +1,6 @@
 //! The message view: who wrote each message, when, and where an outgoing one stands.
 
+use hush_client::display::{terminal_safe, terminal_safe_line};
 use hush_client::{Message, MessageStatus};
 
 use crate::model::clock::Clock;
@@ -44,9 +45,14 @@ pub fn rows(messages: &[Message], their_name: &str, clock: &Clock) -> Vec<Messag
         .iter()
         .map(|m| MessageRow {
             id: m.id,
-            author: if m.outgoing { "You".to_owned() } else { their_name.to_owned() },
+            author: if m.outgoing {
+                "You".to_owned()
+            } else {
+                terminal_safe_line(their_name).into_owned()
+            },
             time: clock.message_time(m.sent_at),
-            body: m.body.clone(),
+            // Other people's text: escape sequences and overrides shown, not obeyed.
+            body: terminal_safe(&m.body).into_owned(),
             status: status(m),
             outgoing: m.outgoing,
             failed: m.status == MessageStatus::Failed,
@@ -105,5 +111,17 @@ mod tests {
             (list[0].expires_in.as_deref(), list[1].expires_in.as_deref()),
             (None, Some("4 min"))
         );
+    }
+
+    #[test]
+    fn remote_text_cannot_drive_the_terminal() {
+        let hostile = Message {
+            body: "\u{1b}[2J\u{1b}]0;title\u{7}forged\u{202e}txt.exe\nsecond line".into(),
+            ..message(1, false, MessageStatus::Received)
+        };
+        let clock = Clock::new(TimeZone::UTC, 1_700_000_000_000);
+        let row = &rows(&[hostile], "Mallory\u{1b}[31m\nYou", &clock)[0];
+        assert_eq!(row.body, "␛[2J␛]0;title␇forged<U+202E>txt.exe\nsecond line");
+        assert_eq!(row.author, "Mallory␛[31m␊You");
     }
 }
