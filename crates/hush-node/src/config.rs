@@ -27,9 +27,13 @@ pub struct NodeConfig {
     /// Requests read and processed at once (their bodies are the node's largest memory use:
     /// at most this many × `max_request_bytes`); more wait, bounded by `max_connections`.
     pub max_concurrent_requests: usize,
-    /// Bytes of request bodies held in memory at once (each request reserves its declared
-    /// length, or `max_request_bytes`); more wait.
+    /// Bytes of request bodies held in memory at once, counted as they arrive (a declared
+    /// length reserves nothing); a body that would go beyond is refused with 503 at once.
+    /// Its last eighth is kept for bodies up to 256 KiB (every client request).
     pub max_inflight_body_bytes: usize,
+    /// Bytes of request bodies one client address (an IPv6 /64) may hold in memory at once;
+    /// nodes of the network are held to `max_inflight_body_bytes` only.
+    pub max_inflight_body_bytes_per_ip: usize,
     /// Open client connections at once; more are refused.
     pub max_connections: usize,
     /// Open connections from one client address (an IPv6 /64) at once; more are refused, so
@@ -71,6 +75,7 @@ impl Default for NodeConfig {
             max_request_bytes: 10 << 20,
             max_concurrent_requests: 64,
             max_inflight_body_bytes: 32 << 20,
+            max_inflight_body_bytes_per_ip: 11 << 20,
             max_connections: 1000,
             max_connections_per_ip: 128,
             request_timeout_ms: 30_000,
@@ -116,9 +121,17 @@ impl NodeConfig {
                 return Err(Error::Config(format!("{name} must be greater than 0")));
             }
         }
-        if self.max_inflight_body_bytes < self.max_request_bytes {
+        if self.max_inflight_body_bytes - self.max_inflight_body_bytes / 8 < self.max_request_bytes
+        {
             return Err(Error::Config(
-                "max_inflight_body_bytes must be at least max_request_bytes".to_owned(),
+                "max_inflight_body_bytes must be at least 8/7 of max_request_bytes (an eighth is \
+                 kept for small requests)"
+                    .to_owned(),
+            ));
+        }
+        if self.max_inflight_body_bytes_per_ip < self.max_request_bytes {
+            return Err(Error::Config(
+                "max_inflight_body_bytes_per_ip must be at least max_request_bytes".to_owned(),
             ));
         }
         if self.network.is_some() && self.max_request_bytes < 5 << 20 {

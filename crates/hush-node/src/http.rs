@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -41,7 +41,7 @@ pub(crate) struct State {
     pub(crate) config: NodeConfig,
     pub(crate) limiter: RateLimiter,
     pub(crate) busy: Semaphore,
-    pub(crate) body_budget: Semaphore,
+    pub(crate) bodies: Arc<crate::bodies::BodyBudget>,
     pub(crate) started: Instant,
     /// A test fault: every answer waits this long first (ms; 0: none).
     pub(crate) delay_ms: Arc<std::sync::atomic::AtomicU64>,
@@ -197,10 +197,12 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
         let key = hush_sodium::ed25519::Ed25519PublicKey::from_bytes(raw);
         network.node(&key).filter(|n| n.ip == ip && &n.ed25519 != own)
     };
-    let exempt = (req.method() == Method::GET && path == "/metrics")
-        || network.is_other_node_ip(ip, own)
+    let from_node = network.is_other_node_ip(ip, own)
         || (path.starts_with("/swarm/") && named_node().is_some());
+    let exempt = (req.method() == Method::GET && path == "/metrics") || from_node;
     drop(network);
+    // Whose share of the body budget a body counts against (nodes: the total only).
+    let sender = (!from_node).then_some(ip);
     if !exempt && !state.limiter.allow(ip, now) {
         state.rpc.metrics.rate_limited();
         return text(429, "Too Many Requests\n");
@@ -211,7 +213,7 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
     let path = req.uri().path().to_owned();
     match (req.method().clone(), path.as_str()) {
         (Method::POST, "/storage_rpc/v1") => {
-            with_body(state, req, |body, slot| async move {
+            with_body(state, sender, req, |body, slot| async move {
                 state.rpc.traffic.http(ip, "/storage_rpc/v1", &body);
                 let (method, reply) = rpc::handle(&state.rpc, &body, Some(slot)).await;
                 state.rpc.metrics.request(method, reply.status);
@@ -220,7 +222,7 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
             .await
         }
         (Method::POST, "/onion_req/v2") => {
-            with_body(state, req, |body, slot| async move {
+            with_body(state, sender, req, |body, slot| async move {
                 state.rpc.traffic.http(ip, "/onion_req/v2", &body);
                 let r = relay::handle(&state.rpc, &state.rpc.peers, &body, slot).await;
                 let content_type =
@@ -230,11 +232,11 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
             .await
         }
         (Method::POST, "/json_rpc") => {
-            with_body(state, req, |body, _slot| async move { seed(state, &body) }).await
+            with_body(state, sender, req, |body, _slot| async move { seed(state, &body) }).await
         }
         (Method::POST, p) if p.starts_with("/swarm/v1/") => {
             let headers = req.headers().clone();
-            with_body(state, req, |body, _slot| async move {
+            with_body(state, sender, req, |body, _slot| async move {
                 let r = crate::swarm_api::handle(&state.rpc, &path, &headers, &body).await;
                 signed_peer_reply(state, &headers, r)
             })
@@ -242,14 +244,20 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
         }
         (Method::GET, "/network/v1/registry") => rpc_reply(crate::swarm_api::registry(&state.rpc)),
         (Method::POST, "/network/v1/registry") => {
-            with_body(state, req, |body, _slot| async move {
+            with_body(state, sender, req, |body, _slot| async move {
                 rpc_reply(crate::swarm_api::offer_registry(&state.rpc, &body))
             })
             .await
         }
         (Method::GET, "/metrics") => {
             let (messages, bytes) = state.rpc.store.usage().await.unwrap_or((0, 0));
-            reply(200, "text/plain; version=0.0.4", state.rpc.metrics.render(messages, bytes))
+            let mut text = state.rpc.metrics.render(messages, bytes);
+            text.push_str(&format!(
+                "# HELP hush_node_body_bytes_in_flight Bytes of request bodies held in memory.\n\
+                 # TYPE hush_node_body_bytes_in_flight gauge\nhush_node_body_bytes_in_flight {}\n",
+                state.bodies.used()
+            ));
+            reply(200, "text/plain; version=0.0.4", text)
         }
         (Method::POST, "/ping_test/v1") => text(200, ""),
         (method, _) => {
@@ -259,10 +267,17 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
     }
 }
 
-/// Reads the body (bounded in size and time) and runs `f` with it and the request's slot,
-/// one of at most `max_concurrent_requests` at a time, with at most `max_inflight_body_bytes`
-/// of bodies in memory. `f` may drop the slot early (before waiting on another node).
-async fn with_body<'a, F, Fut>(state: &'a State, req: Request<Incoming>, f: F) -> Reply
+/// Reads the body (bounded in size and time, its memory taken from the body budget as the
+/// bytes arrive: see [`crate::bodies`]) and then runs `f` with it and the request's slot, one
+/// of at most `max_concurrent_requests` processed at a time. The slot is taken only once the
+/// whole body is in, so slow senders hold no slot. `f` may drop the slot early (before
+/// waiting on another node). `sender` is the client address (`None` for another node).
+async fn with_body<'a, F, Fut>(
+    state: &'a State,
+    sender: Option<IpAddr>,
+    req: Request<Incoming>,
+    f: F,
+) -> Reply
 where
     F: FnOnce(Bytes, SemaphorePermit<'a>) -> Fut,
     Fut: Future<Output = Reply> + 'a,
@@ -275,29 +290,62 @@ where
     if declared.is_some_and(|n| n > max as u64) {
         return text(413, "Request body too large");
     }
-    // Bytes reserved for this body: its declared length, or the limit if undeclared.
-    let reserve = declared.map_or(max, |n| usize::try_from(n).unwrap_or(max)).max(1);
-    let reserve = u32::try_from(reserve).unwrap_or(u32::MAX);
     let timeout = state.config.request_timeout();
     let work = async {
-        let Ok(_bytes) = state.body_budget.acquire_many(reserve).await else {
-            return text(503, "Server busy, try again later");
+        let mut charge = state.bodies.charge(sender);
+        let body = match tokio::time::timeout(
+            BODY_READ_TIMEOUT,
+            read_body(req.into_body(), max, declared, &mut charge),
+        )
+        .await
+        {
+            Ok(Ok(body)) => body,
+            Ok(Err(reply)) => {
+                state.rpc.metrics.body_refused();
+                return reply;
+            }
+            Err(_) => return text(408, "Request Timeout"),
         };
         let Ok(slot) = state.busy.acquire().await else {
             return text(503, "Server busy, try again later");
         };
-        let limited = Limited::new(req.into_body(), max);
-        let body = match tokio::time::timeout(BODY_READ_TIMEOUT, limited.collect()).await {
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-                return text(413, "Request body too large");
-            }
-            Ok(Err(_)) => return text(400, "invalid request body"),
-            Err(_) => return text(408, "Request Timeout"),
-        };
-        f(body, slot).await
+        let reply = f(body, slot).await;
+        drop(charge);
+        reply
     };
     tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| text(408, "Request Timeout"))
+}
+
+/// Reads a body of at most `max` bytes, charging each chunk as it arrives. Memory is
+/// reserved from the declared length only up to 64 KiB (a declaration costs nothing).
+async fn read_body(
+    mut body: Incoming,
+    max: usize,
+    declared: Option<u64>,
+    charge: &mut crate::bodies::Charge,
+) -> Result<Bytes, Reply> {
+    use crate::bodies::Refused;
+    let first = declared.map_or(0, |n| usize::try_from(n).unwrap_or(max)).min(64 << 10);
+    let mut buf = Vec::with_capacity(first);
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return Err(text(400, "invalid request body")) };
+        let Ok(data) = frame.into_data() else { continue };
+        if buf.len() + data.len() > max {
+            return Err(text(413, "Request body too large"));
+        }
+        match charge.add(data.len()) {
+            Ok(()) => {}
+            Err(Refused::Full) => return Err(text(503, "Server busy, try again later")),
+            Err(Refused::AddressShare) => {
+                return Err(text(
+                    503,
+                    "Server busy: too many request bodies in flight from your address",
+                ));
+            }
+        }
+        buf.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(buf))
 }
 
 /// The seed endpoint: JSON-RPC `get_n_service_nodes` (session-protocol.md §8).

@@ -48,6 +48,7 @@
 //! ```
 
 pub mod admin;
+mod bodies;
 pub mod clock;
 pub mod config;
 mod error;
@@ -236,7 +237,10 @@ impl NodeBuilder {
         let state = Arc::new(http::State {
             limiter: ratelimit::RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_burst),
             busy: Semaphore::new(config.max_concurrent_requests),
-            body_budget: Semaphore::new(config.max_inflight_body_bytes),
+            bodies: bodies::BodyBudget::new(
+                config.max_inflight_body_bytes,
+                config.max_inflight_body_bytes_per_ip,
+            ),
             started: tokio::time::Instant::now(),
             rpc: rpc.clone(),
             config: config.clone(),

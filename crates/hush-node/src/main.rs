@@ -116,9 +116,13 @@ struct RunArgs {
     /// Requests read and processed at once [default: 64].
     #[arg(long, value_name = "N")]
     max_concurrent_requests: Option<usize>,
-    /// Bytes of request bodies held in memory at once [default: 33554432].
+    /// Bytes of request bodies held in memory at once, counted as they arrive [default:
+    /// 33554432].
     #[arg(long, value_name = "BYTES")]
     max_inflight_body_bytes: Option<usize>,
+    /// Bytes of request bodies one client address may hold at once [default: 11534336].
+    #[arg(long, value_name = "BYTES")]
+    max_inflight_body_bytes_per_ip: Option<usize>,
     /// Open connections at once [default: 1000].
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
@@ -181,6 +185,7 @@ impl RunArgs {
             max_request_bytes,
             max_concurrent_requests,
             max_inflight_body_bytes,
+            max_inflight_body_bytes_per_ip,
             max_connections,
             max_connections_per_ip,
             request_timeout_ms,

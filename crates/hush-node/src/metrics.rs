@@ -15,6 +15,7 @@ pub struct Metrics {
     onion_relayed: AtomicU64,
     rate_limited: AtomicU64,
     connections_refused: AtomicU64,
+    bodies_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -48,6 +49,12 @@ impl Metrics {
     /// Counts a connection refused because the node had too many.
     pub fn connection_refused(&self) {
         self.connections_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a request whose body was refused (too large, the body budget or the address's
+    /// share of it used up, malformed).
+    pub fn body_refused(&self) {
+        self.bodies_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Prometheus text exposition, with the stored totals passed in.
@@ -106,6 +113,12 @@ impl Metrics {
             "hush_node_connections_refused_total",
             "Connections refused at the connection limit.",
             load(&self.connections_refused),
+        );
+        counter(
+            &mut out,
+            "hush_node_bodies_refused_total",
+            "Requests whose body was refused: too large, or beyond the body budget.",
+            load(&self.bodies_refused),
         );
         out
     }
