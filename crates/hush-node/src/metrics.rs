@@ -16,6 +16,7 @@ pub struct Metrics {
     rate_limited: AtomicU64,
     connections_refused: AtomicU64,
     bodies_refused: AtomicU64,
+    inbox_evicted: AtomicU64,
 }
 
 impl Metrics {
@@ -55,6 +56,11 @@ impl Metrics {
     /// share of it used up, malformed).
     pub fn body_refused(&self) {
         self.bodies_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts public-inbox messages evicted to make room in a full account.
+    pub fn inbox_evicted(&self, n: usize) {
+        self.inbox_evicted.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     /// Prometheus text exposition, with the stored totals passed in.
@@ -119,6 +125,12 @@ impl Metrics {
             "hush_node_bodies_refused_total",
             "Requests whose body was refused: too large, or beyond the body budget.",
             load(&self.bodies_refused),
+        );
+        counter(
+            &mut out,
+            "hush_node_inbox_evicted_total",
+            "Public-inbox messages evicted to make room in a full account (a flood defence).",
+            load(&self.inbox_evicted),
         );
         out
     }

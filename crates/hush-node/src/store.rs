@@ -87,6 +87,9 @@ pub struct Stored {
     pub expiry: u64,
     /// The message was already there.
     pub already: bool,
+    /// Public-inbox messages of the account evicted to make room for it (the account was
+    /// full).
+    pub evicted: usize,
 }
 
 /// A stored message.
@@ -370,7 +373,7 @@ impl Store {
                             params![expiry, msg.hash.as_str()],
                         )?;
                     }
-                    return Ok(Stored { expiry, already: true });
+                    return Ok(Stored { expiry, already: true, evicted: 0 });
                 }
                 if msg.namespace.is_public_outbox() {
                     // The slot's previous message goes first, so it does not count against the
@@ -390,8 +393,20 @@ impl Store {
                     )
                     .optional()?
                     .unwrap_or(0);
+                let mut evicted = 0;
                 if account_bytes + size > limits.max_account_bytes {
-                    return Err(StoreError::AccountFull);
+                    // Full: make room from the account's public inbox — mail anyone could
+                    // store, so a flood of it cannot lock the owner out of new mail or of
+                    // their own (signed) data. What goes is the inbox mail that would expire
+                    // first, a little more than needed so a flood does not come back here at
+                    // every store. The owner's signed namespaces are never evicted.
+                    let need = account_bytes + size - limits.max_account_bytes;
+                    let slack = limits.max_account_bytes / 100;
+                    let (freed, n) = evict_inbox(conn, &msg.account, need + slack, now)?;
+                    if freed < need {
+                        return Err(StoreError::AccountFull);
+                    }
+                    evicted = n;
                 }
                 let node_bytes: u64 =
                     conn.query_row("SELECT bytes FROM node_usage WHERE id = 0", [], |r| r.get(0))?;
@@ -407,7 +422,7 @@ impl Store {
                     msg.expiry,
                     &msg.data,
                 )?;
-                Ok(Stored { expiry: msg.expiry, already: false })
+                Ok(Stored { expiry: msg.expiry, already: false, evicted })
             })
             .await?;
         if !stored.already {
@@ -1087,6 +1102,47 @@ fn insert_message(
         hash_key(hash)
     ])?;
     Ok(())
+}
+
+/// Deletes the account's public-inbox messages that expire first until `bytes` are freed
+/// (or the inbox is empty); returns the bytes freed and the messages deleted. Each leaves a
+/// tombstone for as long as it would have lived, so the swarm's other members drop it too
+/// at the next catch-up instead of handing it back.
+fn evict_inbox(
+    conn: &Connection,
+    account: &AccountId,
+    bytes: u64,
+    now: u64,
+) -> rusqlite::Result<(u64, usize)> {
+    let key = &account.as_bytes()[..];
+    let victims: Vec<(i64, String, i16, u64, u64)> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, hash, namespace, expiry, length(data) FROM messages
+             WHERE account = ?1 AND namespace % 10 = 0 ORDER BY expiry, id",
+        )?;
+        let mut rows = stmt.query([key])?;
+        let (mut out, mut total) = (Vec::new(), 0u64);
+        while total < bytes
+            && let Some(row) = rows.next()?
+        {
+            let size: u64 = row.get(4)?;
+            total += size;
+            out.push((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, size));
+        }
+        out
+    };
+    let mut freed = 0;
+    for (id, hash, namespace, expiry, size) in &victims {
+        conn.prepare_cached("DELETE FROM messages WHERE id = ?1")?.execute([id])?;
+        let until = (*expiry).max(now).saturating_add(24 * 3600 * 1000);
+        conn.prepare_cached(
+            "INSERT INTO tombstones (hash, account, namespace, until) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (account, hash) DO UPDATE SET until = max(until, excluded.until)",
+        )?
+        .execute(params![hash, key, namespace, until])?;
+        freed += size;
+    }
+    Ok((freed, victims.len()))
 }
 
 /// Records that `hash` was deleted, so stale copies elsewhere do not come back.

@@ -149,6 +149,9 @@ pub(crate) async fn apply(ctx: &Ctx, op: &Op) -> Result<Map<String, Value>, Repl
             if !stored.already {
                 ctx.metrics.stored_message();
             }
+            if stored.evicted > 0 {
+                ctx.metrics.inbox_evicted(stored.evicted);
+            }
             result.insert("hash".to_owned(), json!(hash.as_str()));
             result.insert("expiry".to_owned(), json!(stored.expiry));
             if stored.already {
