@@ -59,6 +59,7 @@ pub mod network;
 mod peer;
 mod ratelimit;
 mod relay;
+mod replication;
 pub mod rpc;
 pub mod store;
 mod swarm_api;
@@ -233,6 +234,7 @@ impl NodeBuilder {
             partitioned: partitioned.clone(),
             network_key: source.as_ref().map(|s| s.key),
             traffic: traffic.clone(),
+            replication: Arc::default(),
         };
         let state = Arc::new(http::State {
             limiter: ratelimit::RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_burst),

@@ -67,6 +67,8 @@ pub struct Ctx {
     pub(crate) network_key: Option<hush_sodium::ed25519::Ed25519PublicKey>,
     /// What the node saw, when a test records it.
     pub(crate) traffic: Arc<crate::traffic::TrafficLog>,
+    /// The health of swarm peers as replication sees it.
+    pub(crate) replication: Arc<crate::replication::Peers>,
 }
 
 /// A response body.

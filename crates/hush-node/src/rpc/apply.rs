@@ -14,7 +14,6 @@ use hush_proto::message_hash::MessageHash;
 use hush_proto::namespace::Namespace;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use tokio::task::JoinSet;
 
 use super::{Ctx, Reply, now, stamped, storage_error};
 use crate::peer::PeerError;
@@ -257,9 +256,15 @@ pub(crate) async fn apply(ctx: &Ctx, op: &Op) -> Result<Map<String, Value>, Repl
 }
 
 /// Applies `op` here, forwards it to the other members of the account's swarm, and answers
-/// with every node's result under `"swarm"` (plus `top` fields). A peer that fails shows as
+/// with the members' results under `"swarm"` (plus `top` fields). A peer that fails shows as
 /// `{"failed": true, …}`; the answer is 200 unless every node failed. With `required` (a
 /// `delete`), the answer is 404 when no node deleted anything.
+///
+/// The answer does not wait for every member ([`crate::replication`]): once the change is
+/// durable here and applied by a majority of the swarm, stragglers get a short grace and then
+/// show as `{"failed": true, "timeout": true}` while their copy goes on in the background; a
+/// member that was slow is not waited for again for a while; catch-up repairs what a member
+/// missed.
 pub(crate) async fn respond(
     ctx: &Ctx,
     account: &AccountId,
@@ -280,22 +285,8 @@ pub(crate) async fn respond(
         network.swarm_for(account).1.into_iter().filter(|n| &n.ed25519 != me).cloned().collect();
     drop(network);
     let body = serde_json::to_vec(&op).expect("invariant: an op always serializes");
-    let mut tasks = JoinSet::new();
-    for peer in peers {
-        let (ctx, body) = (ctx.clone(), body.clone());
-        tasks.spawn(async move {
-            let key = hex::encode(peer.ed25519.as_bytes());
-            let answer = ctx
-                .peers
-                .post_signed(&ctx.identity.ed25519, &peer, APPLY_PATH, body, now(&ctx))
-                .await;
-            (key, peer_result(answer))
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        if let Ok((key, result)) = done {
-            swarm.insert(key, result);
-        }
+    for (key, result) in crate::replication::replicate(ctx, peers, body).await {
+        swarm.insert(key, result);
     }
     // A member that holds the message's tombstone refuses it (409): the message was deleted,
     // and catch-up would delete this copy too. Refuse it here as well rather than
@@ -329,7 +320,7 @@ pub(crate) async fn respond(
 }
 
 /// A peer's answer as its entry under `"swarm"`.
-fn peer_result(answer: Result<(u16, bool, bytes::Bytes), PeerError>) -> Value {
+pub(crate) fn peer_result(answer: Result<(u16, bool, bytes::Bytes), PeerError>) -> Value {
     match answer {
         Ok((200, _, body)) => serde_json::from_slice::<Value>(&body)
             .ok()

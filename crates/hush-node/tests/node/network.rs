@@ -100,6 +100,7 @@ async fn five_processes_form_a_network_replicate_and_catch_up() {
     std::fs::write(&bootstrap, file.to_string()).unwrap();
     let mut children = Killed(Vec::new());
     let mut urls = Vec::new();
+    let mut keys = Vec::new();
     let mut entries = String::new();
     for i in 0..NODES {
         let data = dir.path().join(format!("node-{i}"));
@@ -124,6 +125,7 @@ async fn five_processes_form_a_network_replicate_and_catch_up() {
         assert_eq!(entry["x25519"], ready["x25519"]);
         entries.push_str(&text(&out.stdout));
         urls.push(url);
+        keys.push(ready["ed25519"].as_str().unwrap().to_owned());
     }
     let nodes_file = dir.path().join("nodes.jsonl");
     std::fs::write(&nodes_file, entries).unwrap();
@@ -190,6 +192,36 @@ async fn five_processes_form_a_network_replicate_and_catch_up() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(caught_up, "the restarted process did not catch up");
+
+    // Node 2 hangs (SIGSTOP: its connections open, nothing answers). Writes through the
+    // others are acknowledged once a majority of the swarm holds them, not after the hung
+    // member's relay timeout (25 s): one grace for the first, nothing for the next.
+    let hung = children.0[2].id().to_string();
+    assert!(Command::new("kill").args(["-STOP", &hung]).status().unwrap().success());
+    let mut slowest = Duration::ZERO;
+    for k in 0..12u8 {
+        let p = json!({"pubkey": alice.hex(), "timestamp": now_ms(), "ttl": 86_400_000, "data": b64(&[k, 0xee])});
+        #[allow(clippy::disallowed_methods, reason = "the test measures answer times")]
+        let started = std::time::Instant::now();
+        let (status, body) = rpc(&http, &urls[[0, 1, 3, 4][usize::from(k) % 4]], "store", p).await;
+        slowest = slowest.max(started.elapsed());
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["swarm"][&keys[2]]["failed"], true, "{body}");
+        expected.insert(body["hash"].as_str().unwrap().to_owned());
+    }
+    eprintln!("network: 12 stores with a hung member took at most {} ms each", slowest.as_millis());
+    assert!(slowest < Duration::from_secs(2), "a store waited {slowest:?} for the hung member");
+    // Woken, it catches up on what it missed.
+    assert!(Command::new("kill").args(["-CONT", &hung]).status().unwrap().success());
+    let mut caught_up = false;
+    for _ in 0..100 {
+        if hashes(&http, &urls[2], &alice).await == expected {
+            caught_up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(caught_up, "the woken process did not catch up");
 
     // The next version of the registry: numbered after the one in the file.
     let out = hush_node(&[
