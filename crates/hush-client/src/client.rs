@@ -76,8 +76,11 @@ pub struct Stats {
     pub polls: u64,
     /// Polls that failed (the poller tries again, on another member or path).
     pub poll_failures: u64,
-    /// Why the last failed poll failed.
+    /// Why the last failed poll failed (cleared once a poll succeeds without trouble).
     pub last_poll_error: Option<String>,
+    /// Requests that timed out at a swarm member although the path's guard answered: the
+    /// member hung; the request moved to another member (the path was not blamed).
+    pub member_timeouts: u64,
     /// When the last poll was answered (ms since the epoch, network time).
     pub last_poll_at: Option<u64>,
     /// Messages dropped, by reason (`undecryptable`, `blocked`, `invalid`, `expired`, …).
@@ -323,7 +326,10 @@ impl Client {
 
     /// What was received and dropped since the client opened.
     pub fn stats(&self) -> Stats {
-        self.inner.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        let mut stats =
+            self.inner.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        stats.member_timeouts = self.inner.net.get().map_or(0, Net::timeouts);
+        stats
     }
 
     /// Network time, ms since the epoch.
@@ -416,20 +422,9 @@ impl Client {
         self.connect().await?;
         let work = async {
             self.catch_up_once().await;
-            loop {
-                if outbox::run_round(&self.inner).await? > 0 {
-                    continue;
-                }
-                // Nothing due now: wait for a retry that is coming soon (a first failure, a
-                // clock resync), not for one that is backing off.
-                let Some(at) = self.inner.db.next_due()? else { break };
-                let wait = at.saturating_sub(self.inner.now());
-                if wait > SHORT_RETRY.as_millis() as u64 {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(wait.max(10))).await;
-            }
-            Ok::<(), Error>(())
+            // Until nothing is left but retries that are backing off (a first failure, a
+            // clock resync come soon and are waited for).
+            outbox::run_until_idle(&self.inner, SHORT_RETRY).await
         };
         let _ = tokio::time::timeout(deadline, work).await;
         self.inner.save_registry();
@@ -484,7 +479,7 @@ impl Client {
                 if started {
                     // Woken by the status change, or by the clock to look at the attempts.
                     let _ = tokio::time::timeout(Duration::from_secs(1), events.recv()).await;
-                } else if outbox::run_round(&self.inner).await? == 0 {
+                } else if outbox::run_until_idle(&self.inner, Duration::ZERO).await? == 0 {
                     let next = self.inner.db.next_due()?.unwrap_or(u64::MAX);
                     let pause = next.saturating_sub(self.now()).clamp(50, 1_000);
                     tokio::time::sleep(Duration::from_millis(pause)).await;

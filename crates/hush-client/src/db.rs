@@ -189,6 +189,38 @@ pub(crate) struct OutboxItem {
     pub(crate) give_up_at: u64,
 }
 
+/// A waiting request as the outbox pump looks at it (no data).
+#[derive(Clone, Debug)]
+pub(crate) struct OutboxHead {
+    pub(crate) id: i64,
+    pub(crate) destination: String,
+    pub(crate) action: String,
+    pub(crate) message_id: Option<i64>,
+    pub(crate) next_attempt: u64,
+}
+
+impl OutboxHead {
+    /// The store of one of our messages (its delivery decides the message's status).
+    pub(crate) fn message_store(&self) -> bool {
+        self.action == "store" && self.message_id.is_some()
+    }
+}
+
+fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
+    Ok(OutboxItem {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        action: r.get(2)?,
+        destination: r.get(3)?,
+        namespace: r.get(4)?,
+        data: r.get(5)?,
+        ttl_ms: r.get(6)?,
+        timestamp: r.get(7)?,
+        attempts: r.get(8)?,
+        give_up_at: r.get(9)?,
+    })
+}
+
 /// A new entry for the outbox.
 #[derive(Clone, Debug)]
 pub(crate) struct NewOutbox<'a> {
@@ -778,35 +810,42 @@ impl Db {
         })
     }
 
-    /// Requests due at `now`, oldest first, at most one per destination (so each
-    /// destination's messages go out in order).
-    pub(crate) fn due(&self, now: u64, limit: usize) -> Result<Vec<OutboxItem>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    /// The first `per_destination` waiting requests of every destination (not those given
+    /// up), without their data: by destination, then in queue order.
+    pub(crate) fn outbox_heads(&self, per_destination: usize) -> Result<Vec<OutboxHead>> {
+        let limit = i64::try_from(per_destination).unwrap_or(i64::MAX);
         self.with(|c| {
-            c.prepare(
-                "SELECT id, message_id, action, destination, namespace, data, ttl_ms, timestamp,
-                        attempts, give_up_at
-                 FROM outbox o
-                 WHERE next_attempt <= ?1 AND failed = 0
-                   AND id = (SELECT min(id) FROM outbox p
-                             WHERE p.destination = o.destination AND p.failed = 0)
-                 ORDER BY id LIMIT ?2",
+            c.prepare_cached(
+                "SELECT id, destination, action, message_id, next_attempt FROM (
+                     SELECT id, destination, action, message_id, next_attempt,
+                            row_number() OVER (PARTITION BY destination ORDER BY id) AS place
+                     FROM outbox WHERE failed = 0)
+                 WHERE place <= ?1 ORDER BY destination, id",
             )?
-            .query_map(params![now, limit], |r| {
-                Ok(OutboxItem {
+            .query_map([limit], |r| {
+                Ok(OutboxHead {
                     id: r.get(0)?,
-                    message_id: r.get(1)?,
+                    destination: r.get(1)?,
                     action: r.get(2)?,
-                    destination: r.get(3)?,
-                    namespace: r.get(4)?,
-                    data: r.get(5)?,
-                    ttl_ms: r.get(6)?,
-                    timestamp: r.get(7)?,
-                    attempts: r.get(8)?,
-                    give_up_at: r.get(9)?,
+                    message_id: r.get(3)?,
+                    next_attempt: r.get(4)?,
                 })
             })?
             .collect()
+        })
+    }
+
+    /// One queued request.
+    pub(crate) fn outbox_item(&self, id: i64) -> Result<Option<OutboxItem>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT id, message_id, action, destination, namespace, data, ttl_ms, timestamp,
+                        attempts, give_up_at
+                 FROM outbox WHERE id = ?1 AND failed = 0",
+                [id],
+                outbox_row,
+            )
+            .optional()
         })
     }
 
@@ -1259,18 +1298,19 @@ mod tests {
         let a1 = db.enqueue(&store("a"), 0).unwrap();
         let b1 = db.enqueue(&store("b"), 0).unwrap();
         let a2 = db.enqueue(&store("a"), 0).unwrap();
-        let due: Vec<i64> = db.due(0, 10).unwrap().iter().map(|i| i.id).collect();
-        assert_eq!(due, [a1, b1], "one per destination, oldest first");
-        // The head of a's queue waits for a retry: a's later request waits with it.
+        let heads =
+            |db: &Db| -> Vec<i64> { db.outbox_heads(8).unwrap().iter().map(|h| h.id).collect() };
+        assert_eq!(heads(&db), [a1, a2, b1], "by destination, then in order");
+        assert_eq!(db.outbox_heads(1).unwrap().iter().map(|h| h.id).collect::<Vec<_>>(), [a1, b1]);
+        // The head of a's queue waits for a retry: the worker sleeps until then.
         db.outbox_retry(a1, 500, "busy").unwrap();
-        let due: Vec<i64> = db.due(0, 10).unwrap().iter().map(|i| i.id).collect();
-        assert_eq!(due, [b1]);
-        assert_eq!(db.next_due().unwrap(), Some(0));
+        assert_eq!(db.outbox_heads(8).unwrap()[0].next_attempt, 500);
+        assert_eq!(db.next_due().unwrap(), Some(0), "b is due");
         // Given up: out of the way.
-        let a1_item = db.due(1000, 10).unwrap().into_iter().find(|i| i.id == a1).unwrap();
+        let a1_item = db.outbox_item(a1).unwrap().unwrap();
         assert_eq!(db.outbox_finish(&a1_item, Some("refused")).unwrap(), None, "no message");
-        let due: Vec<i64> = db.due(0, 10).unwrap().iter().map(|i| i.id).collect();
-        assert_eq!(due, [b1, a2]);
+        assert_eq!(heads(&db), [a2, b1]);
+        assert!(db.outbox_item(a1).unwrap().is_none());
         assert_eq!(db.outbox_len().unwrap(), 2);
         // With b done, a2 heads a's queue: due at once.
         db.outbox_done(b1).unwrap();

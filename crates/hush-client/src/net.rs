@@ -65,6 +65,8 @@ enum Failure {
     Hop(Ed25519PublicKey, String),
     /// The destination could not be reached.
     Destination(String),
+    /// No answer in time: the guard, a relay or (most often) the destination hangs.
+    TimedOut(String),
 }
 
 /// The client's view of the network and its paths.
@@ -82,6 +84,11 @@ pub(crate) struct Net {
     /// Every node this client connected to directly (probes, guards, seeds): the nodes that
     /// may know its address.
     exposed_to: Mutex<HashSet<SocketAddr>>,
+    /// Requests that timed out at their destination (see [`Net::timeouts`]).
+    timeouts: std::sync::atomic::AtomicU64,
+    /// Swarm members given up on (see [`Net::member_failures`]).
+    member_failures: std::sync::atomic::AtomicU64,
+    last_member_failure: Mutex<Option<String>>,
 }
 
 pub(crate) fn local_now() -> u64 {
@@ -126,6 +133,9 @@ impl Net {
             clock_offset: AtomicI64::new(0),
             offsets: Mutex::new(std::collections::VecDeque::with_capacity(CLOCK_SAMPLES)),
             exposed_to: Mutex::new(HashSet::new()),
+            timeouts: std::sync::atomic::AtomicU64::new(0),
+            member_failures: std::sync::atomic::AtomicU64::new(0),
+            last_member_failure: Mutex::new(None),
         })
     }
 
@@ -394,17 +404,20 @@ impl Net {
             .send()
             .await
             .map_err(|e| {
-                let what = if e.is_timeout() { "timed out" } else { "unreachable" };
-                if entry.ed25519 == dest.ed25519 {
-                    Failure::Destination(what.to_owned())
+                if e.is_timeout() {
+                    Failure::TimedOut("no answer in time".to_owned())
+                } else if entry.ed25519 == dest.ed25519 {
+                    Failure::Destination("unreachable".to_owned())
                 } else {
-                    Failure::Path(format!("guard {what}"))
+                    Failure::Path("guard unreachable".to_owned())
                 }
             })?;
         let status = resp.status().as_u16();
-        let bytes = read_capped(resp)
-            .await
-            .ok_or_else(|| Failure::Path("answer cut off or too large".to_owned()))?;
+        let bytes = match tokio::time::timeout(timeout, read_capped(resp)).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err(Failure::Path("answer cut off or too large".to_owned())),
+            Err(_) => return Err(Failure::TimedOut("the answer stalled".to_owned())),
+        };
         if status != 200 {
             let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
             // "Next node not found / not reachable: <key>" names the hop that failed.
@@ -475,7 +488,54 @@ impl Net {
     fn path_ok(&self, guard: &[u8; 32]) {
         if let Some(p) = self.paths().iter_mut().find(|p| p.guard().ed25519.as_bytes() == guard) {
             p.strikes = 0;
+            p.timed_out_towards = None;
         }
+    }
+
+    /// A request through the path of `guard` (which answers) timed out towards `dest`. A
+    /// second timeout towards another destination points at the relays: the path keeps its
+    /// guard and gets new ones.
+    fn path_timed_out(&self, guard: &[u8; 32], dest: &Ed25519PublicKey) {
+        let pool = self.nodes();
+        let guards: HashSet<[u8; 32]> =
+            self.guards().iter().map(|g| *g.ed25519.as_bytes()).collect();
+        let mut paths = self.paths();
+        let Some(path) = paths.iter_mut().find(|p| p.guard().ed25519.as_bytes() == guard) else {
+            return;
+        };
+        match path.timed_out_towards {
+            Some(earlier) if earlier != *dest.as_bytes() => {
+                let guard_node = path.guard().clone();
+                let mut exclude = guards;
+                exclude.extend(path.nodes[1..].iter().map(|n| *n.ed25519.as_bytes()));
+                *path = build_path(&guard_node, &pool, &exclude);
+                tracing::debug!("new relays behind a guard after timeouts towards two nodes");
+            }
+            _ => path.timed_out_towards = Some(*dest.as_bytes()),
+        }
+    }
+
+    /// An account request gave up on one swarm member and moves to another.
+    fn moved_on(&self, why: &Error) {
+        self.member_failures.fetch_add(1, Ordering::Relaxed);
+        *self.last_member_failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(why.to_string());
+    }
+
+    /// Swarm members given up on by account requests (which then asked another), and why the
+    /// last one was.
+    pub(crate) fn member_failures(&self) -> (u64, Option<String>) {
+        let why = self
+            .last_member_failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        (self.member_failures.load(Ordering::Relaxed), why)
+    }
+
+    /// Requests that timed out at a destination whose path's guard still answered.
+    pub(crate) fn timeouts(&self) -> u64 {
+        self.timeouts.load(Ordering::Relaxed)
     }
 
     /// One request to `node` through a path: the storage RPC status and answer (JSON, or a
@@ -525,6 +585,31 @@ impl Net {
                 Err(Failure::Destination(why)) => {
                     self.pool().strike(&node.ed25519);
                     return Err(Error::Network(format!("node unreachable: {why}")));
+                }
+                Err(Failure::TimedOut(why)) => {
+                    // Who hangs? The guard is asked directly (it knows our address anyway):
+                    // if it answers, the path is not blamed — no guard is dropped, no new
+                    // node learns our address — and the destination is: the request moves
+                    // to another member at once. A path that times out again towards another
+                    // destination gets new relays behind the same guard.
+                    let guard_node = path.as_ref().map(|p| p.guard().clone());
+                    let alive = match &guard_node {
+                        Some(g) if g.ed25519 != node.ed25519 => probe(&self.http, g).await,
+                        _ => false,
+                    };
+                    if alive {
+                        if let Some(g) = &guard {
+                            self.path_timed_out(g, &node.ed25519);
+                        }
+                        self.pool().strike(&node.ed25519);
+                        self.timeouts.fetch_add(1, Ordering::Relaxed);
+                        return Err(Error::Network(format!("node timed out: {why}")));
+                    }
+                    if let Some(g) = &guard {
+                        self.strike_path(g);
+                    }
+                    avoid = guard;
+                    last = format!("guard timed out: {why}");
                 }
             }
         }
@@ -596,13 +681,16 @@ impl Net {
                     };
                     if status >= 500 || status == 421 {
                         tried.insert(*member.ed25519.as_bytes());
-                        last = Error::Refused { status, reason };
+                        let e = Error::Refused { status, reason };
+                        self.moved_on(&e);
+                        last = e;
                         continue;
                     }
                     return Err(Error::Refused { status, reason });
                 }
                 Err(e @ Error::Network(_)) => {
                     tried.insert(*member.ed25519.as_bytes());
+                    self.moved_on(&e);
                     last = e;
                 }
                 Err(e) => return Err(e),

@@ -7,6 +7,7 @@
 //! with the reason ([`crate::Client::retry`] queues it again). A refusal that will not change
 //! (a malformed request, 409 for a message deleted before) fails at once.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,77 +18,246 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::client::Inner;
-use crate::db::OutboxItem;
+use crate::db::{OutboxHead, OutboxItem};
 use crate::events::Event;
 use crate::net::REQUEST_TIMEOUT;
 use crate::{Error, Result};
 
-/// Requests carried out at once (each to a different destination).
+/// Requests carried out at once.
 const PARALLEL: usize = 16;
+/// Requests in flight to one destination at once (see [`Pump`]).
+const PER_DESTINATION: usize = 4;
+/// How long a message's store may be in flight before the next one to the same destination
+/// goes out beside it.
+const SLOW_REQUEST: Duration = Duration::from_secs(2);
+/// Queued requests per destination the pump looks at.
+const LOOKAHEAD: usize = 8;
 
 /// The background task.
 pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
+    let mut pump = Pump::default();
     let mut failed_rounds = 0u32;
     loop {
-        let round = tokio::select! {
-            _ = stop.changed() => return,
-            r = run_round(&inner) => r,
-        };
-        let (worked, floor) = match round {
-            Ok(n) => {
+        let floor = match pump.start_due(&inner).await {
+            Ok(_) => {
                 failed_rounds = 0;
-                (n, 5)
+                5
             }
             Err(e) => {
                 // No registry or no path: nothing could even be tried. Wait before trying
                 // again, longer each time.
                 tracing::debug!(error = %e, "outbox round failed");
                 failed_rounds += 1;
-                (0, retry_delay(failed_rounds))
+                retry_delay(failed_rounds)
             }
         };
-        if worked > 0 {
-            continue;
-        }
-        let next = inner.db.next_due().ok().flatten();
-        let pause = next.map_or(60_000, |t| t.saturating_sub(inner.now()).clamp(floor, 60_000));
+        let pause = pump.pause(floor);
         tokio::select! {
             _ = stop.changed() => return,
+            () = pump.finished() => {}
             () = inner.outbox_wake.notified() => {}
             () = tokio::time::sleep(Duration::from_millis(pause)) => {}
         }
     }
 }
 
-/// Carries out the requests due now (at most one per destination); returns how many.
-pub(crate) async fn run_round(inner: &Arc<Inner>) -> Result<usize> {
-    let due = inner.db.due(inner.now(), PARALLEL)?;
-    if due.is_empty() {
-        return Ok(0);
-    }
-    let net = inner.net()?;
-    net.ensure_registry().await?;
-    let count = due.len();
-    let mut set = JoinSet::new();
-    for item in due {
-        let inner = inner.clone();
-        set.spawn(async move {
-            let result = if expired(&item, inner.now()) {
-                Err(Error::InvalidInput("its time ran out before it could be delivered".to_owned()))
-            } else {
-                execute(&inner, &item).await
-            };
-            finish(&inner, &item, result)
-        });
-    }
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok(Err(e)) => tracing::warn!(error = %e, "recording an outbox result failed"),
-            Err(e) => tracing::warn!(error = %e, "an outbox request panicked"),
-            Ok(Ok(())) => {}
+/// Carries out what is due (and whatever becomes due meanwhile) until nothing is in flight
+/// and nothing is due within `soon`; returns how many requests were carried out. For callers
+/// without the background task (a command that sends and exits).
+pub(crate) async fn run_until_idle(inner: &Arc<Inner>, soon: Duration) -> Result<usize> {
+    let mut pump = Pump::default();
+    let mut done = 0;
+    loop {
+        pump.start_due(inner).await?;
+        if pump.in_flight() == 0 {
+            let next = inner.db.next_due()?;
+            match next {
+                Some(at) if at.saturating_sub(inner.now()) <= soon.as_millis() as u64 => {
+                    let wait = at.saturating_sub(inner.now()).max(10);
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                    continue;
+                }
+                _ => return Ok(done),
+            }
+        }
+        let pause = pump.pause(5);
+        tokio::select! {
+            () = pump.finished() => done += 1,
+            () = tokio::time::sleep(Duration::from_millis(pause)) => {}
         }
     }
-    Ok(count)
+}
+
+/// One request in flight.
+#[derive(Debug)]
+struct Flight {
+    started: tokio::time::Instant,
+    /// The store of one of our messages: later messages to the same destination may go out
+    /// beside it once it is slow.
+    message_store: bool,
+}
+
+/// Carries out queued requests, several at once, without letting one slow request hold the
+/// rest back: each destination's requests go out in order, one at a time, except that once
+/// the store of a message has been in flight for [`SLOW_REQUEST`] (a swarm member that hangs,
+/// a path that times out), the next *message* to the same destination goes out beside it
+/// (up to [`PER_DESTINATION`]). Everything else — control messages, sync copies, config
+/// pushes and the deletions that must follow them — waits for whatever is before it, so the
+/// order that matters is kept.
+#[derive(Debug, Default)]
+pub(crate) struct Pump {
+    tasks: JoinSet<i64>,
+    /// What is in flight, by request ID; `tasks` maps each task back to its request.
+    flying: HashMap<i64, Flight>,
+    task_requests: HashMap<tokio::task::Id, i64>,
+    /// When the last plan wanted to look again.
+    wake_in: Option<Duration>,
+}
+
+impl Pump {
+    fn in_flight(&self) -> usize {
+        self.flying.len()
+    }
+
+    /// Starts every request that may start now; returns how many were started.
+    async fn start_due(&mut self, inner: &Arc<Inner>) -> Result<usize> {
+        let heads = inner.db.outbox_heads(LOOKAHEAD)?;
+        let plan = choose(&heads, &self.flying, inner.now(), tokio::time::Instant::now());
+        self.wake_in = plan.wake_in;
+        let chosen = plan.start;
+        if chosen.is_empty() {
+            return Ok(0);
+        }
+        let net = inner.net()?;
+        net.ensure_registry().await?;
+        let count = chosen.len();
+        for head in chosen {
+            let Some(item) = inner.db.outbox_item(head.id)? else { continue };
+            self.flying.insert(
+                item.id,
+                Flight {
+                    started: tokio::time::Instant::now(),
+                    message_store: head.message_store(),
+                },
+            );
+            let inner = inner.clone();
+            let request = item.id;
+            let task = self.tasks.spawn(async move {
+                let result = if expired(&item, inner.now()) {
+                    Err(Error::InvalidInput(
+                        "its time ran out before it could be delivered".to_owned(),
+                    ))
+                } else {
+                    execute(&inner, &item).await
+                };
+                if let Err(e) = finish(&inner, &item, result) {
+                    tracing::warn!(error = %e, "recording an outbox result failed");
+                }
+                item.id
+            });
+            self.task_requests.insert(task.id(), request);
+        }
+        Ok(count)
+    }
+
+    /// Waits until a request in flight finishes (never, when none is).
+    async fn finished(&mut self) {
+        let (task, outcome) = match self.tasks.join_next_with_id().await {
+            Some(Ok((task, _))) => (task, None),
+            Some(Err(e)) => (e.id(), Some(e)),
+            None => return std::future::pending().await,
+        };
+        if let Some(e) = outcome {
+            tracing::warn!(error = %e, "an outbox request panicked");
+        }
+        if let Some(request) = self.task_requests.remove(&task) {
+            self.flying.remove(&request);
+        }
+    }
+
+    /// How long to sleep when nothing finishes: until the last plan wanted to look again (at
+    /// least `floor` ms, at most a minute).
+    fn pause(&self, floor: u64) -> u64 {
+        let ms = self.wake_in.map_or(60_000, |w| u64::try_from(w.as_millis()).unwrap_or(60_000));
+        ms.clamp(floor, 60_000)
+    }
+}
+
+/// What the pump does next: the requests to start now, and when to look again if nothing
+/// finishes before (a retry coming due, a request in flight turning slow).
+#[derive(Debug, Default)]
+struct Plan {
+    start: Vec<OutboxHead>,
+    wake_in: Option<Duration>,
+}
+
+impl Plan {
+    fn wake(&mut self, after: Duration) {
+        self.wake_in = Some(self.wake_in.map_or(after, |w| w.min(after)));
+    }
+}
+
+/// Which of the waiting requests `heads` (by destination, in queue order) may start, given
+/// what is in flight — the rules of [`Pump`].
+fn choose(
+    heads: &[OutboxHead],
+    flying: &HashMap<i64, Flight>,
+    now: u64,
+    clock: tokio::time::Instant,
+) -> Plan {
+    let mut plan = Plan::default();
+    let mut destination: Option<&str> = None;
+    let mut blocked = false;
+    let mut flying_here = 0usize;
+    // A message store in flight, not slow yet: when it will be.
+    let mut turns_slow: Option<Duration> = None;
+    for head in heads {
+        if destination != Some(head.destination.as_str()) {
+            destination = Some(head.destination.as_str());
+            blocked = false;
+            flying_here = 0;
+            turns_slow = None;
+        }
+        if blocked {
+            continue;
+        }
+        if let Some(flight) = flying.get(&head.id) {
+            flying_here += 1;
+            // What comes after a request in flight may go only beside a slow store of a
+            // message, and only if it is one too.
+            let age = clock.saturating_duration_since(flight.started);
+            let slow = flight.message_store && age >= SLOW_REQUEST;
+            if flight.message_store && !slow {
+                turns_slow = Some(SLOW_REQUEST - age);
+            }
+            blocked = !slow || flying_here >= PER_DESTINATION;
+            if blocked
+                && let Some(after) = turns_slow
+                && flying_here < PER_DESTINATION
+            {
+                // Worth looking again when it turns slow, if a message waits behind it.
+                if heads.iter().any(|h| {
+                    h.destination == head.destination && h.id > head.id && h.message_store()
+                }) {
+                    plan.wake(after);
+                }
+            }
+            continue;
+        }
+        blocked = true;
+        let pipelined = flying_here > 0;
+        if pipelined && !head.message_store() {
+            continue;
+        }
+        if head.next_attempt > now {
+            plan.wake(Duration::from_millis(head.next_attempt - now));
+            continue;
+        }
+        if flying.len() + plan.start.len() < PARALLEL {
+            plan.start.push(head.clone());
+        }
+    }
+    plan
 }
 
 /// Signs `message` with our key: the `pubkey_ed25519` and `signature` parameters.
@@ -223,7 +393,7 @@ fn retry_delay(attempts: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::{expired, retry_delay};
-    use crate::db::OutboxItem;
+    use crate::db::{OutboxHead, OutboxItem};
 
     #[test]
     fn copies_whose_lifetime_ended_are_not_sent() {

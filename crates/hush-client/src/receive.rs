@@ -52,15 +52,25 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
             r = poll => r,
         };
-        if result.is_ok() && failures > 0 {
-            // Back in touch: the last failure is history, and whatever waits in the outbox
-            // need not wait out its backoff.
-            failures = 0;
-            inner.count(|s| s.last_poll_error = None);
-            inner.outbox_wake.notify_one();
+        if let Ok(polled) = &result {
+            if let Some(why) = &polled.moved {
+                // The poll was answered, but only after giving up on members that failed or
+                // hung (each counts as a failed poll: it cost time).
+                inner.count(|s| {
+                    s.poll_failures += polled.members_failed;
+                    s.last_poll_error = Some(why.clone());
+                });
+            } else {
+                inner.count(|s| s.last_poll_error = None);
+            }
+            if failures > 0 {
+                // Back in touch: whatever waits in the outbox need not wait out its backoff.
+                failures = 0;
+                inner.outbox_wake.notify_one();
+            }
         }
         match result {
-            Ok(Polled { messages: 0, .. }) if began.elapsed() < wait / 2 => {
+            Ok(Polled { messages: 0, moved: None, .. }) if began.elapsed() < wait / 2 => {
                 // Nothing, at once: the member does not hold requests (an oxenss node, or a
                 // hush node with too many waiting). Poll at a steady pace instead.
                 tokio::select! {
@@ -117,7 +127,14 @@ struct Polled {
     messages: usize,
     /// The member has more.
     more: bool,
+    /// Members given up on before one answered, and why the last was.
+    members_failed: u64,
+    moved: Option<String>,
 }
+
+/// How much longer than its wait a poll may take (the path's round trips, the member's
+/// work) before the member counts as hung and the poll moves to another.
+const POLL_MARGIN: Duration = Duration::from_secs(5);
 
 /// What each poll reads: the config namespaces, then the inbox (so a restore learns read
 /// positions and contacts before the messages they cover; either order gives the same result).
@@ -163,8 +180,14 @@ async fn poll_once(
         }
         batch
     };
-    let timeout = crate::net::REQUEST_TIMEOUT + wait.unwrap_or_default();
+    let timeout = match wait {
+        Some(wait) => wait + POLL_MARGIN,
+        None => crate::net::REQUEST_TIMEOUT,
+    };
+    let (failed_before, _) = net.member_failures();
     let (node, body) = net.account_rpc(&me, member.as_ref(), "batch", params, timeout).await?;
+    let (failed_after, why) = net.member_failures();
+    let members_failed = failed_after.saturating_sub(failed_before);
     let node_key = hex::encode(node.ed25519.as_bytes());
     *member = Some(node);
     let answered_at = inner.now();
@@ -175,7 +198,12 @@ async fn poll_once(
     let results = body["results"].as_array().cloned().unwrap_or_default();
     // Every namespace answered: only then is "nothing more" a complete view of the swarm.
     let complete = results.len() == POLLED.len() && results.iter().all(|r| r["code"] == 200);
-    let mut polled = Polled { messages: 0, more: false };
+    let mut polled = Polled {
+        messages: 0,
+        more: false,
+        members_failed,
+        moved: (members_failed > 0).then(|| why.unwrap_or_default()),
+    };
     for (&ns, result) in POLLED.iter().zip(&results) {
         let messages = result["body"]["messages"].as_array().cloned().unwrap_or_default();
         polled.messages += messages.len();

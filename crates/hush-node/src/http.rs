@@ -197,8 +197,21 @@ async fn route(state: &State, ip: IpAddr, req: Request<Incoming>) -> Reply {
         let key = hush_sodium::ed25519::Ed25519PublicKey::from_bytes(raw);
         network.node(&key).filter(|n| n.ip == ip && &n.ed25519 != own)
     };
+    // A node on this node's own address relaying an onion request shows a credential.
+    let relayed_by_node = || {
+        named_node().is_some_and(|n| {
+            crate::peer::relay_credential_valid(
+                own,
+                &n.ed25519,
+                req.headers(),
+                path,
+                rpc::now(&state.rpc),
+            )
+        })
+    };
     let from_node = network.is_other_node_ip(ip, own)
-        || (path.starts_with("/swarm/") && named_node().is_some());
+        || (path.starts_with("/swarm/") && named_node().is_some())
+        || (path == "/onion_req/v2" && relayed_by_node());
     let exempt = (req.method() == Method::GET && path == "/metrics") || from_node;
     drop(network);
     // Whose share of the body budget a body counts against (nodes: the total only).

@@ -218,9 +218,15 @@ impl NodeBuilder {
         let partitioned = Arc::new(AtomicBool::new(false));
         let delay_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let traffic = Arc::new(traffic::TrafficLog::default());
+        // Connections to other nodes come from this node's registry address when it listens
+        // on that address alone, so they are told from clients' by address.
+        let local = (!local_addr.ip().is_unspecified() && local_addr.ip() == public_ip)
+            .then_some(public_ip);
         let peers = peer::PeerClient::new(
             Duration::from_millis(config.relay_timeout_ms),
             partitioned.clone(),
+            local,
+            Some((identity.clone(), public_ip)),
         )
         .map_err(|e| Error::Tls(format!("peer client: {e}")))?;
         let rpc = rpc::Ctx {

@@ -85,7 +85,7 @@ pub(crate) async fn handle(
             let node = node.clone();
             drop(network);
             drop(slot);
-            match peers.post(&node, "/onion_req/v2", next_layer).await {
+            match peers.post(&node, "/onion_req/v2", next_layer, rpc::now(ctx)).await {
                 Ok((status, json, body)) => OnionReply { status, json, body },
                 Err(PeerError::Timeout) => OnionReply::text(504, "Request time out"),
                 Err(PeerError::BadResponse) => OnionReply::text(500, "Invalid response from snode"),

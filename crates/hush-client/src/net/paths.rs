@@ -22,6 +22,9 @@ pub(crate) const PATH_STRIKE_LIMIT: u32 = 3;
 pub(crate) struct OnionPath {
     pub(crate) nodes: Vec<Node>,
     pub(crate) strikes: u32,
+    /// The destination a request through this path last timed out towards (its guard still
+    /// answering), until a request succeeds.
+    pub(crate) timed_out_towards: Option<[u8; 32]>,
 }
 
 impl OnionPath {
@@ -73,7 +76,7 @@ pub(crate) fn build_path(guard: &Node, pool: &[Node], exclude: &HashSet<[u8; 32]
             }
         }
     }
-    OnionPath { nodes, strikes: 0 }
+    OnionPath { nodes, strikes: 0, timed_out_towards: None }
 }
 
 #[cfg(test)]

@@ -257,3 +257,121 @@ async fn five_processes_form_a_network_replicate_and_catch_up() {
     let still: Value = serde_json::from_slice(&std::fs::read(&network).unwrap()).unwrap();
     assert_eq!(still, written);
 }
+
+/// `n` node processes on 127.0.0.1 with `extra` flags, in one signed network; returns them
+/// with each one's URL and ready line.
+fn process_network(dir: &Path, n: usize, extra: &[&str]) -> (Killed, Vec<String>, Vec<Value>) {
+    let key = dir.join("network.key");
+    let out = hush_node(&["network", "key", "--out", key.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bootstrap = dir.join("bootstrap.json");
+    let public = text(&out.stdout).trim().to_owned();
+    let file = json!({"network": "one-host", "network_key": public, "seeds": []});
+    std::fs::write(&bootstrap, file.to_string()).unwrap();
+    let (mut children, mut urls, mut readies, mut entries) =
+        (Killed(Vec::new()), Vec::new(), Vec::new(), String::new());
+    for i in 0..n {
+        let data = dir.join(format!("node-{i}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hush-node"))
+            .args(["run", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .arg("--network")
+            .arg(&bootstrap)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+        let ready: Value = serde_json::from_str(&line).unwrap();
+        children.0.push(child);
+        let url = ready["url"].as_str().unwrap().to_owned();
+        let port = url.rsplit(':').next().unwrap().to_owned();
+        let data = data.to_str().unwrap();
+        let out = hush_node(&[
+            "network",
+            "entry",
+            "--data-dir",
+            data,
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port,
+        ]);
+        entries.push_str(&text(&out.stdout));
+        urls.push(url);
+        readies.push(ready);
+    }
+    let nodes = dir.join("nodes.jsonl");
+    std::fs::write(&nodes, entries).unwrap();
+    let network = dir.join("network.json");
+    let (key, nodes, network) =
+        (key.to_str().unwrap(), nodes.to_str().unwrap(), network.to_str().unwrap());
+    let out = hush_node(&[
+        "network", "sign", "--key", key, "--name", "one-host", "--nodes", nodes, "--out", network,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = hush_node(&["network", "publish", "--file", network]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (children, urls, readies)
+}
+
+/// Nodes that share one address (several on one machine) relay each other's onion requests
+/// without being taken for one client: a relay to a node on the relay's own address carries a
+/// credential signed with its node key, and the per-address rate limit lets it through.
+/// (At 55b1511 the relayed requests met the client limit: 429s between nodes.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_on_one_address_relay_without_meeting_client_limits() {
+    use hush_proto::onion::{self, EncType, OnionNode};
+    let dir = tempfile::tempdir().unwrap();
+    let limits = ["--rate-limit-per-ip", "1", "--rate-limit-burst", "3"];
+    let (_children, urls, readies) = process_network(dir.path(), 3, &limits);
+    let node = |i: usize| {
+        let key = |k: &str| {
+            let mut raw = [0u8; 32];
+            hex::decode_to_slice(readies[i][k].as_str().unwrap(), &mut raw).unwrap();
+            raw
+        };
+        OnionNode {
+            ed25519: hush_sodium::ed25519::Ed25519PublicKey::from_bytes(key("ed25519")),
+            x25519: hush_sodium::x25519::X25519PublicKey::from_bytes(key("x25519")),
+        }
+    };
+    // Nine clients, each within its own limit (3 requests), all through guard 0 and relay 1
+    // to node 2: nodes 1 and 2 get 27 requests from 127.0.0.1, nine times their client limit.
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    for c in 0..9u8 {
+        let http = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .local_address(std::net::IpAddr::from([127, 0, 0, 60 + c]))
+            .build()
+            .unwrap();
+        for _ in 0..3 {
+            let info = json!({"method": "info", "params": {}}).to_string();
+            let built = onion::build_request(
+                &[node(0), node(1)],
+                &node(2),
+                info.as_bytes(),
+                EncType::XChaCha20,
+                &mut hush_sodium::SystemRng,
+            )
+            .unwrap();
+            let resp =
+                http.post(format!("{}/onion_req/v2", urls[0])).body(built.payload).send().await;
+            let resp = resp.unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.bytes().await.unwrap();
+            let status = if status == 200 {
+                onion::decode_final_response(&built.response_cipher, &body).unwrap().status
+            } else {
+                status
+            };
+            *statuses.entry(status).or_default() += 1;
+        }
+    }
+    eprintln!("one host: 27 relayed onion requests through nodes on one address: {statuses:?}");
+    assert_eq!(statuses.get(&200).copied(), Some(27), "{statuses:?}");
+}
