@@ -194,6 +194,8 @@ impl NodeBuilder {
             None => None,
         };
         let saved_path = config.data_dir.join("registries.json");
+        let membership_is_standalone = self.network.is_none() && source.is_none();
+        let caught_up = Arc::new(AtomicBool::new(membership_is_standalone));
         let membership = match (self.network, &source) {
             (Some(network), _) => Membership::new(network),
             (None, Some(src)) => {
@@ -241,6 +243,8 @@ impl NodeBuilder {
             network_key: source.as_ref().map(|s| s.key),
             traffic: traffic.clone(),
             replication: Arc::default(),
+            // Nothing to catch up with outside a network.
+            caught_up: caught_up.clone(),
         };
         let state = Arc::new(http::State {
             limiter: ratelimit::RateLimiter::new(config.rate_limit_per_ip, config.rate_limit_burst),
@@ -297,6 +301,7 @@ impl NodeBuilder {
             delay_ms,
             sync_now,
             traffic,
+            caught_up,
         })
     }
 }
@@ -362,9 +367,28 @@ pub struct NodeHandle {
     delay_ms: Arc<std::sync::atomic::AtomicU64>,
     sync_now: Arc<tokio::sync::Notify>,
     traffic: Arc<traffic::TrafficLog>,
+    caught_up: Arc<AtomicBool>,
 }
 
 impl NodeHandle {
+    /// Whether the node has caught up with its swarm since it started (until then it sends
+    /// clients' retrieves to other members with 503).
+    pub fn caught_up(&self) -> bool {
+        self.caught_up.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Waits until [`NodeHandle::caught_up`] (at most `timeout`); returns whether it did.
+    pub async fn wait_caught_up(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !self.caught_up() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        true
+    }
+
     /// `https://ADDR:PORT` of the listener.
     pub fn url(&self) -> &str {
         &self.url

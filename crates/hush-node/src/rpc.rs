@@ -69,6 +69,8 @@ pub struct Ctx {
     pub(crate) traffic: Arc<crate::traffic::TrafficLog>,
     /// The health of swarm peers as replication sees it.
     pub(crate) replication: Arc<crate::replication::Peers>,
+    /// Whether the node finished its first catch-up with its swarm since it started.
+    pub(crate) caught_up: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A response body.
@@ -362,6 +364,10 @@ async fn store(ctx: &Ctx, r: StoreReq) -> Res {
 
 async fn retrieve(ctx: &Ctx, r: RetrieveReq, budget: &mut usize) -> Res {
     check_swarm(ctx, &r.account)?;
+    if !ctx.caught_up.load(std::sync::atomic::Ordering::Relaxed) {
+        // Just started: what arrived while this node was down is still on its way here.
+        return Err(Reply::text(503, "Service node is catching up with its swarm; try another"));
+    }
     let namespace = r.namespace.unwrap_or_default();
     let needs_auth = r.auth.present()
         || r.timestamp.is_some()

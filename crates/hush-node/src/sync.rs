@@ -41,6 +41,21 @@ pub(crate) async fn run(
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
+    // A node that starts (or restarts after downtime) catches up first: until it has, its
+    // mailboxes may lack what arrived meanwhile, so retrieves are sent to other members
+    // (503, see `rpc::retrieve`) — for one round, and at most CATCH_UP_GRACE.
+    {
+        let ready = ctx.caught_up.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(CATCH_UP_GRACE).await;
+            ready.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+    tokio::select! {
+        () = catch_up(&ctx) => {}
+        _ = shutdown.changed() => return,
+    }
+    ctx.caught_up.store(true, std::sync::atomic::Ordering::Relaxed);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -51,6 +66,9 @@ pub(crate) async fn run(
         hand_off(&ctx).await;
     }
 }
+
+/// The longest a starting node sends retrieves elsewhere while it catches up.
+const CATCH_UP_GRACE: Duration = Duration::from_secs(30);
 
 /// POSTs a signed JSON request to a peer; the JSON answer on 200.
 async fn ask(
@@ -120,11 +138,23 @@ pub(crate) async fn catch_up(ctx: &Ctx) {
     let peers: Vec<NodeRecord> =
         network.members(own.swarm_id).into_iter().filter(|n| n.ed25519 != me).cloned().collect();
     drop(network);
-    for peer in peers {
-        if let Err(reason) = catch_up_with(ctx, &peer).await {
+    // All peers at once: one that hangs does not hold up the round with the others.
+    let rounds = peers.iter().map(|peer| async move {
+        if let Err(reason) = catch_up_with(ctx, peer).await {
             tracing::debug!(reason, "catch-up with a peer failed");
         }
-    }
+    });
+    futures_join_all(rounds).await;
+}
+
+/// Runs `futures` concurrently on this task and waits for all of them.
+async fn futures_join_all<F: Future<Output = ()>>(futures: impl IntoIterator<Item = F>) {
+    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    std::future::poll_fn(|cx| {
+        pending.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if pending.is_empty() { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await;
 }
 
 async fn catch_up_with(ctx: &Ctx, peer: &NodeRecord) -> Result<(), &'static str> {

@@ -201,10 +201,19 @@ impl TestnetBuilder {
             let handle = net.spawn(i, listener).await?;
             net.slots[i].handle = Some(handle);
         }
+        // Ready when every node serves its mailboxes complete (its first catch-up is done).
+        for slot in &net.slots {
+            if let Some(handle) = &slot.handle {
+                handle.wait_caught_up(CATCH_UP_WAIT).await;
+            }
+        }
         tracing::info!(nodes = count, seq = net.seq(), "testnet running");
         Ok(net)
     }
 }
+
+/// The longest `start` and `restart` wait for nodes to catch up with their swarms.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(35);
 
 /// One node's place in the network; it keeps its folder and port while down.
 #[derive(Debug)]
@@ -377,6 +386,7 @@ impl Testnet {
         let listener = bind(slot.entry.ip, slot.port).await?;
         self.slots[i].reserved = None;
         let handle = self.spawn(i, listener).await?;
+        handle.wait_caught_up(CATCH_UP_WAIT).await;
         self.slots[i].handle = Some(handle);
         Ok(())
     }

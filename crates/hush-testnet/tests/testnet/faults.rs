@@ -41,8 +41,7 @@ async fn held_all(net: &Testnet, i: usize, accounts: &[Account]) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_members_killed_during_a_thousand_stores_end_with_every_acknowledged_message() {
     const STORES: usize = 1000;
-    // Catch-up every second: slow enough to see what the victims missed right after their
-    // restart, fast enough to converge soon after.
+    // Catch-up every second: fast enough to converge soon after the restarts.
     let mut net =
         Testnet::builder().nodes(12).sync_interval(Duration::from_secs(1)).start().await.unwrap();
     let client = Client::new();
@@ -86,11 +85,14 @@ async fn two_members_killed_during_a_thousand_stores_end_with_every_acknowledged
     net.kill(victims[1]).await.unwrap();
     reach(750).await;
     for v in victims {
+        let before = progress.load(Ordering::Relaxed) as u64;
         net.restart(v).await.unwrap();
-        // Straight after its restart (before its first catch-up round) a victim lacks what
-        // was stored while it was down.
-        let so_far = progress.load(Ordering::Relaxed) as u64;
-        assert!(held_all(&net, v, &accounts).await < so_far - 100, "node {v} missed nothing?");
+        // A restarted node catches up before it serves retrieves (until then it sends them
+        // to other members): straight after its restart it holds what was stored while it
+        // was down, but for the few stores in flight meanwhile.
+        assert!(net.node(v).unwrap().caught_up());
+        let held = held_all(&net, v, &accounts).await;
+        assert!(held + 8 >= before, "node {v} holds {held} of {before} after catching up");
     }
     let mut acked: BTreeMap<usize, HashSet<String>> = BTreeMap::new();
     let mut total = 0;
@@ -281,16 +283,13 @@ async fn revocations_reach_a_member_that_missed_them_and_move_with_the_account()
         "signature": b64(group.sign(&signed).as_bytes())});
     let (status, body) = client.rpc(&net.url(0).unwrap(), "revoke_subaccount", p).await.unwrap();
     assert_eq!(status, 200, "{body}");
-    net.restart(5).await.unwrap();
     let revoked_on = |net: &Testnet, i: usize| {
         let store = net.node(i).unwrap().store().unwrap().clone();
         async move { store.is_revoked(gid, token).await.unwrap() }
     };
-    assert!(!revoked_on(&net, 5).await, "node 5 was down");
-    assert!(
-        eventually(Duration::from_secs(10), || revoked_on(&net, 5)).await,
-        "the revocation did not reach the member that missed it"
-    );
+    // Node 5 was down; it catches up (revocations too) before it serves again.
+    net.restart(5).await.unwrap();
+    assert!(revoked_on(&net, 5).await, "the revocation did not reach the member that missed it");
 
     // Six more nodes: two swarms; the revocation is on every member of the group's new swarm
     // and gone from the nodes that no longer serve it.
