@@ -301,7 +301,7 @@ pub fn parse_duration(s: &str) -> Result<u32, String> {
         "w" => 7 * 86_400,
         _ => return Err(format!("invalid duration {s:?}: use s, m, h, d or w; {DURATION_RANGE}")),
     };
-    let seconds = n.checked_mul(factor).unwrap_or(u64::MAX);
+    let seconds = n.saturating_mul(factor);
     disappearing_seconds(seconds).map_err(|_| format!("{s} is out of range: {DURATION_RANGE}"))
 }
 

@@ -81,6 +81,13 @@ pub struct Stats {
     /// Requests that timed out at a swarm member although the path's guard answered: the
     /// member hung; the request moved to another member (the path was not blamed).
     pub member_timeouts: u64,
+    /// The member of our swarm the poller holds its request at (Ed25519 key, hex).
+    pub polled_member: Option<String>,
+    /// How many nodes this client has connected to directly (guards, guard probes, seeds):
+    /// the only nodes that can know its IP address.
+    pub exposed_to: usize,
+    /// The guards of the onion paths (Ed25519 keys, hex).
+    pub guards: Vec<String>,
     /// When the last poll was answered (ms since the epoch, network time).
     pub last_poll_at: Option<u64>,
     /// Messages dropped, by reason (`undecryptable`, `blocked`, `invalid`, `expired`, …).
@@ -329,6 +336,10 @@ impl Client {
         let mut stats =
             self.inner.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         stats.member_timeouts = self.inner.net.get().map_or(0, Net::timeouts);
+        stats.exposed_to = self.inner.net.get().map_or(0, |net| net.exposed_to().len());
+        stats.guards = self.inner.net.get().map_or_else(Vec::new, |net| {
+            net.guards().iter().map(|g| hex::encode(g.ed25519.as_bytes())).collect()
+        });
         stats
     }
 

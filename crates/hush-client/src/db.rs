@@ -965,6 +965,19 @@ impl Db {
         })
     }
 
+    /// Whether any member was polled in `namespace` before.
+    pub(crate) fn any_last_hash(&self, namespace: i16) -> Result<bool> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT 1 FROM poll_state WHERE namespace = ?1 LIMIT 1",
+                [namespace],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+        })
+    }
+
     /// Records the last hash retrieved from `node` in `namespace`.
     pub(crate) fn set_last_hash(&self, node: &str, namespace: i16, hash: &str) -> Result<()> {
         self.with(|c| {

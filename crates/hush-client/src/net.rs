@@ -36,8 +36,9 @@ use self::paths::{OnionPath, PATH_COUNT, PATH_LENGTH, PATH_STRIKE_LIMIT, build_p
 use self::pool::Pool;
 use crate::{Error, Result};
 
-/// Time limit of an ordinary request.
-pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Time limit of an ordinary request (a storage RPC through three hops takes well under a
+/// second; a member that has not answered in 10 s is taken for hung).
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time limit of a direct guard probe.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Answers whose clock the client's follows (their median).
@@ -247,17 +248,16 @@ impl Net {
                 .await;
             let Ok(resp) = resp else { continue };
             if resp.status() != 200 {
-                refused.get_or_insert(format!("a seed answered {}", resp.status().as_u16()));
+                let status = resp.status().as_u16();
+                refused.get_or_insert_with(|| format!("a seed answered {status}"));
                 continue;
             }
             let Some(bytes) = read_capped(resp).await else { continue };
-            let signed = match serde_json::from_slice::<SignedRegistry>(&bytes) {
-                Ok(signed) => signed,
-                Err(_) => {
-                    refused
-                        .get_or_insert("a seed answered something that is not a registry".into());
-                    continue;
-                }
+            let Ok(signed) = serde_json::from_slice::<SignedRegistry>(&bytes) else {
+                refused.get_or_insert_with(|| {
+                    "a seed answered something that is not a registry".to_owned()
+                });
+                continue;
             };
             match self.pool().offer(signed) {
                 Ok(_) => return Ok(()),
@@ -475,6 +475,9 @@ impl Net {
         }
     }
 
+    /// A relay of a path failed (a hop named it): it is struck out, and every path through
+    /// it gets new relays behind its guard — keeping the guard means no new node learns our
+    /// address. A path whose guard it is goes.
     fn drop_hop(&self, hop: &Ed25519PublicKey) {
         {
             let mut pool = self.pool();
@@ -482,7 +485,15 @@ impl Net {
                 pool.strike(hop);
             }
         }
-        self.paths().retain(|p| !p.nodes.iter().any(|n| n.ed25519 == *hop));
+        let pool = self.nodes();
+        let guards: HashSet<[u8; 32]> =
+            self.guards().iter().map(|g| *g.ed25519.as_bytes()).collect();
+        let mut paths = self.paths();
+        paths.retain(|p| p.guard().ed25519 != *hop);
+        for path in paths.iter_mut().filter(|p| p.nodes.iter().any(|n| n.ed25519 == *hop)) {
+            let guard = path.guard().clone();
+            *path = build_path(&guard, &pool, &guards);
+        }
     }
 
     fn path_ok(&self, guard: &[u8; 32]) {
@@ -583,7 +594,14 @@ impl Net {
                     last = why;
                 }
                 Err(Failure::Destination(why)) => {
-                    self.pool().strike(&node.ed25519);
+                    let mut pool = self.pool();
+                    // A destination that hangs (the exit's request to it timed out) is left
+                    // out at once: each request that tries it costs a whole timeout.
+                    let strikes = if why.starts_with("504") { pool::NODE_STRIKE_LIMIT } else { 1 };
+                    for _ in 0..strikes {
+                        pool.strike(&node.ed25519);
+                    }
+                    drop(pool);
                     return Err(Error::Network(format!("node unreachable: {why}")));
                 }
                 Err(Failure::TimedOut(why)) => {
@@ -601,7 +619,14 @@ impl Net {
                         if let Some(g) = &guard {
                             self.path_timed_out(g, &node.ed25519);
                         }
-                        self.pool().strike(&node.ed25519);
+                        // A member that hangs is left out at once (until it answers a
+                        // request again, or the registry changes): each request that tries
+                        // it costs a whole timeout.
+                        let mut pool = self.pool();
+                        for _ in 0..pool::NODE_STRIKE_LIMIT {
+                            pool.strike(&node.ed25519);
+                        }
+                        drop(pool);
                         self.timeouts.fetch_add(1, Ordering::Relaxed);
                         return Err(Error::Network(format!("node timed out: {why}")));
                     }

@@ -393,7 +393,7 @@ fn retry_delay(attempts: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::{expired, retry_delay};
-    use crate::db::{OutboxHead, OutboxItem};
+    use crate::db::OutboxItem;
 
     #[test]
     fn copies_whose_lifetime_ended_are_not_sent() {

@@ -330,7 +330,7 @@ impl Profile {
                     }
                     return Ok(Created {
                         identity,
-                        display_name: file.display_name.clone(),
+                        display_name: file.display_name.take(),
                         previous: Previous::Kept,
                     });
                 }
@@ -346,11 +346,7 @@ impl Profile {
         let account =
             StoredAccount { seed, identity, display_name, db_key: Secret::random(&mut SystemRng) };
         self.write(&account, created_at_ms, None, replace)?;
-        Ok(Created {
-            identity: account.identity.clone(),
-            display_name: account.display_name.clone(),
-            previous,
-        })
+        Ok(Created { identity: account.identity, display_name: account.display_name, previous })
     }
 
     /// Moves the account file and the database (with its `-wal` and `-shm`, so they stay a

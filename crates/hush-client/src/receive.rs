@@ -153,6 +153,9 @@ async fn poll_once(
     let ed = inner.identity.ed25519();
     let ed_hex = hex::encode(ed.public().as_bytes());
     let wait_ms = wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX));
+    // Polled elsewhere before: a member we have no place at lists its inbox first (hashes
+    // only), so that only what we have not seen is downloaded.
+    let polled_inbox_before = inner.db.any_last_hash(0)?;
     let params = |now: u64, node: &Node| {
         let node_key = hex::encode(node.ed25519.as_bytes());
         let requests: Vec<serde_json::Value> = POLLED
@@ -166,10 +169,12 @@ async fn poll_once(
                     "pubkey_ed25519": ed_hex,
                     "timestamp": now,
                     "signature": signature,
-                    "last_hash": last_hash.unwrap_or_default(),
+                    "last_hash": last_hash.clone().unwrap_or_default(),
                 });
                 if ns != 0 {
                     p["namespace"] = json!(ns);
+                } else if last_hash.is_none() && polled_inbox_before {
+                    p["hashes_only"] = json!(true);
                 }
                 json!({"method": "retrieve", "params": p})
             })
@@ -194,6 +199,7 @@ async fn poll_once(
     inner.count(|s| {
         s.polls += 1;
         s.last_poll_at = Some(answered_at);
+        s.polled_member = Some(node_key.clone());
     });
     let results = body["results"].as_array().cloned().unwrap_or_default();
     // Every namespace answered: only then is "nothing more" a complete view of the swarm.
@@ -208,7 +214,11 @@ async fn poll_once(
         let messages = result["body"]["messages"].as_array().cloned().unwrap_or_default();
         polled.messages += messages.len();
         polled.more |= result["body"]["more"].as_bool().unwrap_or(false) && !messages.is_empty();
-        if ns == 0 {
+        if ns == 0 && messages.first().is_some_and(|m| m.get("data").is_none()) {
+            // A listing: our place at this member is after the messages we have seen.
+            listed(inner, &node_key, &messages)?;
+            polled.more = true;
+        } else if ns == 0 {
             for m in &messages {
                 let (Some(hash), Some(data)) = (m["hash"].as_str(), m["data"].as_str()) else {
                     inner.count_drop("invalid");
@@ -235,6 +245,27 @@ async fn poll_once(
         }
     }
     Ok(polled)
+}
+
+/// Finds our place in a member's inbox from its listing (hashes without data): after the
+/// longest run of messages, from the start, that were handled already. The next poll
+/// downloads from there; a member whose first message is new to us is read from the start.
+/// (Without this, every switch to another member downloaded the whole inbox again.)
+fn listed(inner: &Inner, node_key: &str, messages: &[serde_json::Value]) -> Result<()> {
+    let mut place: Option<&str> = None;
+    for m in messages {
+        match m["hash"].as_str() {
+            Some(hash) if inner.db.seen(hash)? => place = Some(hash),
+            _ => {
+                // Something new: download from just before it.
+                inner.db.set_last_hash(node_key, 0, place.unwrap_or(""))?;
+                return Ok(());
+            }
+        }
+    }
+    // All seen (a listing holds thousands): from here on, only what is new.
+    inner.db.set_last_hash(node_key, 0, place.unwrap_or(""))?;
+    Ok(())
 }
 
 /// A stored config message's hash and bytes, if its hash is what its bytes say.

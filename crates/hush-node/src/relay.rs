@@ -87,7 +87,13 @@ pub(crate) async fn handle(
             drop(slot);
             match peers.post(&node, "/onion_req/v2", next_layer, rpc::now(ctx)).await {
                 Ok((status, json, body)) => OnionReply { status, json, body },
-                Err(PeerError::Timeout) => OnionReply::text(504, "Request time out"),
+                // Naming the hop that did not answer (it hangs) lets the client route
+                // around it — a new relay, or another swarm member — instead of blaming the
+                // whole path and its guard.
+                Err(PeerError::Timeout) => OnionReply::text(
+                    504,
+                    format!("Request time out: {}", hex::encode(destination.as_bytes())),
+                ),
                 Err(PeerError::BadResponse) => OnionReply::text(500, "Invalid response from snode"),
                 // Naming the hop lets the client avoid that node rather than the whole path.
                 Err(PeerError::Unreachable | PeerError::Partitioned) => OnionReply::text(

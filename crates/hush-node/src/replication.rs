@@ -96,7 +96,7 @@ pub(crate) async fn replicate(
 ) -> Vec<(String, Value)> {
     let started = Instant::now();
     // A majority of the swarm (these peers and this node), this node included.
-    let needed = (peers.len() + 1) / 2;
+    let needed = peers.len().div_ceil(2);
     let (tx, mut rx) = tokio::sync::mpsc::channel(peers.len().max(1));
     let mut results = Vec::with_capacity(peers.len());
     let mut waiting: HashMap<Ed25519PublicKey, bool> = HashMap::new();

@@ -407,6 +407,7 @@ async fn retrieve(ctx: &Ctx, r: RetrieveReq, budget: &mut usize) -> Res {
             max_count: max_count.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX)),
             max_size,
             now: now(ctx),
+            hashes_only: r.hashes_only,
         })
         .await
         .map_err(|e| storage_error(&e))?;
@@ -415,12 +416,16 @@ async fn retrieve(ctx: &Ctx, r: RetrieveReq, budget: &mut usize) -> Res {
     let messages: Vec<Value> = messages
         .into_iter()
         .map(|m| {
-            json!({
-                "hash": m.hash,
-                "timestamp": m.timestamp,
-                "expiration": m.expiry,
-                "data": STANDARD.encode(&m.data),
-            })
+            if r.hashes_only {
+                json!({"hash": m.hash, "timestamp": m.timestamp, "expiration": m.expiry})
+            } else {
+                json!({
+                    "hash": m.hash,
+                    "timestamp": m.timestamp,
+                    "expiration": m.expiry,
+                    "data": STANDARD.encode(&m.data),
+                })
+            }
         })
         .collect();
     let mut body = Map::new();

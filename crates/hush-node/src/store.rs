@@ -125,6 +125,8 @@ pub struct Retrieve {
     pub max_size: usize,
     /// Messages that expire at or before this time are not returned.
     pub now: u64,
+    /// Leave the data out (it is returned empty and not counted in `max_size`).
+    pub hashes_only: bool,
 }
 
 /// Which expiries an `expire` may change.
@@ -450,11 +452,15 @@ impl Store {
                     .unwrap_or(0),
                 None => 0,
             };
-            let mut stmt = conn.prepare_cached(
+            let mut stmt = conn.prepare_cached(if q.hashes_only {
+                "SELECT hash, namespace, timestamp, expiry, x'' FROM messages
+                 WHERE account = ?1 AND namespace = ?2 AND id > ?3 AND expiry > ?4
+                 ORDER BY id"
+            } else {
                 "SELECT hash, namespace, timestamp, expiry, data FROM messages
                  WHERE account = ?1 AND namespace = ?2 AND id > ?3 AND expiry > ?4
-                 ORDER BY id",
-            )?;
+                 ORDER BY id"
+            })?;
             let mut rows = stmt.query(params![account, q.namespace.0, after, q.now])?;
             let mut out = Vec::new();
             let mut size = 0usize;

@@ -52,7 +52,6 @@ impl Theme {
 }
 
 /// Draws the whole screen.
-
 pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     let [main, status] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(frame.area());

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 mod backup;
 mod durability;
+mod faults;
 mod netns;
 mod tui;
 

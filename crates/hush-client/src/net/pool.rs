@@ -20,6 +20,9 @@ use crate::{Error, Result};
 
 /// Failures before a node is left out of paths and destinations.
 pub(crate) const NODE_STRIKE_LIMIT: u32 = 3;
+/// How long a struck-out node is left out before it gets another chance (a node that hung
+/// or went down may be back; until then other nodes serve).
+pub(crate) const STRUCK_OUT_FOR: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// What the client knows about the network.
 #[derive(Debug)]
@@ -28,7 +31,8 @@ pub(crate) struct Pool {
     key: Ed25519PublicKey,
     seeds: Vec<String>,
     registry: Option<Registry>,
-    strikes: HashMap<Ed25519PublicKey, u32>,
+    /// Failures per node, and when the last one was.
+    strikes: HashMap<Ed25519PublicKey, (u32, tokio::time::Instant)>,
 }
 
 impl Pool {
@@ -101,7 +105,9 @@ impl Pool {
 
     /// Whether a node may be used.
     pub(crate) fn usable(&self, key: &Ed25519PublicKey) -> bool {
-        self.strikes.get(key).is_none_or(|s| *s < NODE_STRIKE_LIMIT)
+        self.strikes
+            .get(key)
+            .is_none_or(|(n, last)| *n < NODE_STRIKE_LIMIT || last.elapsed() >= STRUCK_OUT_FOR)
     }
 
     /// The swarm of `account`: its members that are usable (all of them if none is).
@@ -115,7 +121,13 @@ impl Pool {
 
     /// Counts a failure of `key`.
     pub(crate) fn strike(&mut self, key: &Ed25519PublicKey) {
-        *self.strikes.entry(*key).or_insert(0) += 1;
+        let now = tokio::time::Instant::now();
+        let entry = self.strikes.entry(*key).or_insert((0, now));
+        if entry.0 >= NODE_STRIKE_LIMIT && entry.1.elapsed() >= STRUCK_OUT_FOR {
+            // Its second chance failed: another full term.
+            entry.0 = NODE_STRIKE_LIMIT - 1;
+        }
+        *entry = (entry.0 + 1, now);
     }
 
     /// Forgets the failures of `key` (it answered).

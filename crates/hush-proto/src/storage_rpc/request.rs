@@ -64,6 +64,9 @@ pub struct RetrieveReq {
     pub timestamp: Option<u64>,
     /// Authentication parameters.
     pub auth: Auth,
+    /// hush extension: list the messages without their data (hash, timestamp, expiration),
+    /// for a client that switched members to find what it has not seen before downloading.
+    pub hashes_only: bool,
 }
 
 /// `delete`.
@@ -306,6 +309,7 @@ fn retrieve(p: &Params<'_>, nested: bool) -> ParamResult<RetrieveReq> {
         max_count: p.i64("max_count")?,
         max_size: p.i64("max_size")?,
         timestamp: p.timestamp("timestamp")?,
+        hashes_only: p.bool("hashes_only")?.unwrap_or(false),
     })
 }
 
