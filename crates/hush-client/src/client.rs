@@ -156,6 +156,8 @@ pub(crate) struct Inner {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) poll_wait: Duration,
+    /// Messages this process announced (see `arrivals_task`).
+    emitted: Mutex<std::collections::BTreeSet<i64>>,
 }
 
 impl Inner {
@@ -215,6 +217,12 @@ impl Inner {
     }
 
     pub(crate) fn emit(&self, event: Event) {
+        if let Event::Message { message } = &event {
+            self.emitted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(message.id);
+        }
         // No subscriber is fine.
         let _ = self.events.send(event);
     }
@@ -302,6 +310,7 @@ impl Client {
             tasks: Mutex::new(Vec::new()),
             stats: Mutex::new(Stats::default()),
             poll_wait: config.poll_wait,
+            emitted: Mutex::default(),
         };
         let client = Self { inner: Arc::new(inner) };
         // Expired messages go even before the first network contact.
@@ -387,6 +396,7 @@ impl Client {
                 tasks.push(tokio::spawn(receive::run(self.inner.clone(), self.inner.stopping())));
                 tasks.push(tokio::spawn(expiry_task(self.clone(), self.inner.stopping())));
                 tasks.push(tokio::spawn(registry_task(self.inner.clone(), self.inner.stopping())));
+                tasks.push(tokio::spawn(arrivals_task(self.inner.clone(), self.inner.stopping())));
             }
         }
         self.connect().await
@@ -431,6 +441,8 @@ impl Client {
             return Ok(0);
         }
         self.connect().await?;
+        // Someone runs a command now: what was backing off is tried now too (in order).
+        self.inner.db.outbox_retry_now()?;
         let work = async {
             self.catch_up_once().await;
             // Until nothing is left but retries that are backing off (a first failure, a
@@ -848,6 +860,45 @@ async fn expiry_task(client: Client, mut stop: watch::Receiver<bool>) {
             () = client.inner.expiry_wake.notified() => {}
             () = tokio::time::sleep(Duration::from_millis(pause)) => {}
         }
+    }
+}
+
+/// How often the database is looked at for messages other processes stored.
+const ARRIVALS_EVERY: Duration = Duration::from_secs(1);
+
+/// Announces messages that *other* processes on this profile stored (a daemon, the TUI,
+/// `receive --follow` share it, and whichever polls first handles a message): without this,
+/// a subscriber of one process never heard of what another received. Messages this process
+/// announced itself are skipped; one stored in the last moment waits for the next look, so
+/// that its own process has announced it first if it is going to.
+async fn arrivals_task(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
+    let mut cursor = inner.db.newest_message_id().unwrap_or(0);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(ARRIVALS_EVERY) => {}
+        }
+        let Ok(batch) = inner.db.arrived_since(cursor, 500) else { continue };
+        let settled = inner.now().saturating_sub(500);
+        for message in batch {
+            let ours = inner
+                .emitted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&message.id);
+            if !ours && message.received_at > settled {
+                break;
+            }
+            cursor = message.id;
+            if !ours {
+                let _ = inner.events.send(Event::Message { message });
+            }
+        }
+        inner
+            .emitted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|id| *id > cursor);
     }
 }
 

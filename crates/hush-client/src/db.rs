@@ -612,6 +612,17 @@ impl Db {
         })
     }
 
+    /// The highest local message ID given so far (0 before the first).
+    pub(crate) fn newest_message_id(&self) -> Result<i64> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'messages'",
+                [],
+                |r| r.get(0),
+            )
+        })
+    }
+
     /// How many messages there are.
     pub fn message_count(&self) -> Result<usize> {
         self.with(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)))
@@ -912,6 +923,18 @@ impl Db {
     /// Removes a finished request.
     pub(crate) fn outbox_done(&self, id: i64) -> Result<()> {
         self.with(|c| c.execute("DELETE FROM outbox WHERE id = ?1", [id]).map(|_| ()))
+    }
+
+    /// Makes every waiting request due now (the network is back, or a person is running a
+    /// command: retries backing off need not wait any longer).
+    pub(crate) fn outbox_retry_now(&self) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE outbox SET next_attempt = 0 WHERE failed = 0 AND next_attempt > 0",
+                [],
+            )
+            .map(|_| ())
+        })
     }
 
     /// Schedules another attempt.

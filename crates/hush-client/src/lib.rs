@@ -53,6 +53,6 @@ pub use db::{Contact, Conversation, Disappearing, Message, MessageStatus};
 pub use error::{Error, ErrorKind, Result};
 pub use events::Event;
 pub use hush_proto::AccountId;
-pub use net::NetConfig;
+pub use net::{NetConfig, check_network_file};
 pub use profile::{Profile, ProfileName, StoredAccount};
 pub use send::{MAX_SEND_ID_BYTES, MAX_TEXT_CHARS};

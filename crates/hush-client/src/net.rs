@@ -57,6 +57,12 @@ pub struct NetConfig {
     pub local_address: Option<IpAddr>,
 }
 
+/// Checks that `path` is a readable network file (its registry, if it has one, signed by
+/// its key) without contacting anything.
+pub fn check_network_file(path: &std::path::Path) -> Result<()> {
+    Pool::from_file(path).map(|_| ())
+}
+
 /// Why one onion request failed.
 #[derive(Debug)]
 enum Failure {

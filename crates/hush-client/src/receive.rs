@@ -66,6 +66,9 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
             if failures > 0 {
                 // Back in touch: whatever waits in the outbox need not wait out its backoff.
                 failures = 0;
+                if let Err(e) = inner.db.outbox_retry_now() {
+                    tracing::warn!(error = %e, "rescheduling the outbox failed");
+                }
                 inner.outbox_wake.notify_one();
             }
         }

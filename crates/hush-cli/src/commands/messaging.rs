@@ -230,10 +230,17 @@ pub fn receive(settings: &Settings, args: &ReceiveArgs) -> Result<(), Failure> {
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .context("installing a SIGTERM handler")?;
+        // Another process on the profile (a daemon, the TUI) may store what arrives: the
+        // database is looked at every second as well.
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             let event = tokio::select! {
                 _ = interrupt.recv() => break,
                 _ = terminate.recv() => break,
+                _ = tick.tick() => {
+                    print_arrived(settings, &client, &mut cursor)?;
+                    continue;
+                }
                 e = events.recv() => e,
             };
             match event {

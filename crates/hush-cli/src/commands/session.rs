@@ -52,8 +52,16 @@ pub fn client_config(settings: &Settings) -> Result<ClientConfig, Failure> {
     Ok(config)
 }
 
-/// Opens the profile's client (no network contact yet).
+/// Opens the profile's client (no network contact yet). A network file that was chosen
+/// (`--network`, `HUSH_NETWORK`) must exist and be one, and the devnet's, when it exists,
+/// must be one: a wrong file is an error now, not a message queued for nowhere.
 pub fn open_client(settings: &Settings) -> Result<Client, Failure> {
+    if settings.network_chosen || settings.network_file.exists() {
+        hush_client::check_network_file(&settings.network_file).map_err(|e| {
+            let e = anyhow!(e).context("the network file cannot be used");
+            if settings.network_chosen { Failure::invalid_input(e) } else { Failure::from(e) }
+        })?;
+    }
     Ok(Client::open(client_config(settings)?)?)
 }
 

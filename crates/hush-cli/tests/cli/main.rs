@@ -13,6 +13,7 @@ use serde_json::Value;
 mod backup;
 mod durability;
 mod faults;
+mod hardening;
 mod netns;
 mod tui;
 
@@ -28,7 +29,8 @@ fn hush(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    // A command may finish (refuse, say) before it reads its input: a closed pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().unwrap()
 }
 
