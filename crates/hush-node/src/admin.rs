@@ -87,17 +87,21 @@ pub fn write_network_file(path: &Path, file: &NetworkFile) -> Result<()> {
     let mut json =
         serde_json::to_vec_pretty(file).expect("invariant: a network file always serializes");
     json.push(b'\n');
-    let tmp = path.with_extension("json.tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .open(&tmp)
-        .map_err(err)?;
-    f.write_all(&json).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    // A fresh temporary name beside it (never a file that is there already).
+    let suffix: [u8; 6] = hush_sodium::Csprng::array(&mut hush_sodium::SystemRng);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("network.json");
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", hex::encode(suffix)));
+    let written = (|| {
+        let mut f =
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&tmp)?;
+        f.write_all(&json)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(err)
 }
 
 /// What one node answered to a published registry.

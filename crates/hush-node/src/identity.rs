@@ -75,17 +75,29 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 pub fn tls_config(dir: &Path) -> Result<Arc<rustls::ServerConfig>> {
     let cert_path = dir.join("tls.crt");
     let key_path = dir.join("tls.key");
-    if !cert_path.exists() || !key_path.exists() {
-        let names = vec!["localhost".to_owned(), "hush-node".to_owned()];
-        let generated = rcgen::generate_simple_self_signed(names)
-            .map_err(|e| Error::Tls(format!("generating a certificate: {e}")))?;
-        let key_pem = zeroize::Zeroizing::new(generated.signing_key.serialize_pem());
-        let _ = fs::remove_file(&key_path);
-        write_private(&key_path, key_pem.as_bytes())
-            .map_err(|source| Error::File { path: key_path.clone(), source })?;
-        let _ = fs::remove_file(&cert_path);
-        write_private(&cert_path, generated.cert.pem().as_bytes())
-            .map_err(|source| Error::File { path: cert_path.clone(), source })?;
+    match (cert_path.exists(), key_path.exists()) {
+        (true, true) => {}
+        (false, false) => {
+            let names = vec!["localhost".to_owned(), "hush-node".to_owned()];
+            let generated = rcgen::generate_simple_self_signed(names)
+                .map_err(|e| Error::Tls(format!("generating a certificate: {e}")))?;
+            let key_pem = zeroize::Zeroizing::new(generated.signing_key.serialize_pem());
+            write_private(&key_path, key_pem.as_bytes())
+                .map_err(|source| Error::File { path: key_path.clone(), source })?;
+            write_private(&cert_path, generated.cert.pem().as_bytes())
+                .map_err(|source| Error::File { path: cert_path.clone(), source })?;
+        }
+        // Half a pair (an operator's own certificate, say) is never replaced or deleted.
+        (cert, _) => {
+            let (present, missing) =
+                if cert { (&cert_path, &key_path) } else { (&key_path, &cert_path) };
+            return Err(Error::Tls(format!(
+                "{} exists without {}: put it back, or move both away to have a new \
+                 self-signed pair made",
+                present.display(),
+                missing.display()
+            )));
+        }
     }
     let cert_pem =
         fs::read(&cert_path).map_err(|source| Error::File { path: cert_path.clone(), source })?;
@@ -106,4 +118,24 @@ pub fn tls_config(dir: &Path) -> Result<Arc<rustls::ServerConfig>> {
         .map_err(|e| Error::Tls(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_a_tls_pair_is_refused_and_left_alone() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("tls.crt"), b"an operator's certificate").unwrap();
+        let err = tls_config(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("tls.key"), "{err}");
+        assert_eq!(fs::read(dir.path().join("tls.crt")).unwrap(), b"an operator's certificate");
+        assert!(!dir.path().join("tls.key").exists());
+        // Neither: a new self-signed pair.
+        let fresh = tempfile::tempdir().unwrap();
+        tls_config(fresh.path()).unwrap();
+        assert!(fresh.path().join("tls.crt").exists() && fresh.path().join("tls.key").exists());
+    }
 }
