@@ -1,5 +1,9 @@
 //! The outbox worker: carries out queued requests (stores, deletes, expiry changes) in order
-//! per destination, retrying with backoff and jitter.
+//! per destination, several destinations at once, retrying with backoff and jitter. One
+//! slow request does not hold back the queue ([`Pump`]): a message's store in flight for 2 s
+//! is joined by the next messages to the same destination; control messages and config
+//! pushes keep their strict order. When the network comes back (or a command runs), what was
+//! backing off is tried at once.
 //!
 //! A request is done when a swarm member answers 200. Retryable failures (network trouble,
 //! busy or moving swarms) are retried — 0.25 s, 0.5 s, 1 s … up to 30 s apart — for six

@@ -4,7 +4,11 @@
 //! the member holds the request open until a message arrives for us or the wait ends, so a
 //! message shows up within milliseconds of being stored and an idle client sends one small
 //! request every few seconds. It keeps to one member while that member answers (so
-//! `last_hash`, kept per member, stays meaningful), and moves to another on failure.
+//! `last_hash`, kept per member, stays meaningful), and moves to another on failure — also
+//! when the member hangs: a poll gives up at its wait + 5 s. At a member it has no place at
+//! yet it first lists the inbox (`hashes_only`, a hush extension) and downloads only from
+//! the first message it has not seen. Polls that failed or had to move are counted in
+//! [`crate::Client::stats`].
 //!
 //! Every stored message is handled exactly once: its hash is recorded after handling, and a
 //! copy seen again (from another member, or after a crash before the record) is skipped —
