@@ -52,6 +52,7 @@ pub async fn run_profile(config: ClientConfig) -> io::Result<()> {
     terminal.clear()?;
     let mut keys = spawn_reader();
     let mut restored = false;
+    let mut notice: Option<String> = None;
     if !profile.has_account() {
         let mut onboarding = Onboarding::default();
         loop {
@@ -69,7 +70,13 @@ pub async fn run_profile(config: ClientConfig) -> io::Result<()> {
                 Outcome::Continue => {}
                 Outcome::Quit => return Ok(()),
                 Outcome::Create { seed, name, restored: from_backup } => {
-                    profile.create(seed, name, now_ms(), false).map_err(io_error)?;
+                    let created = profile.create(seed, name, now_ms(), false).map_err(io_error)?;
+                    if let hush_client::profile::Previous::MovedAside(dir) = created.previous {
+                        notice = Some(format!(
+                            "a database left without its account was moved to {}",
+                            dir.display()
+                        ));
+                    }
                     restored = from_backup;
                     break;
                 }
@@ -101,7 +108,7 @@ pub async fn run_profile(config: ClientConfig) -> io::Result<()> {
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
     }
-    main_loop(client, profile, &mut terminal, &mut keys, no_color).await?;
+    main_loop(client, profile, &mut terminal, &mut keys, no_color, notice).await?;
     drop(terminal);
     drop(guard);
     Ok(())
@@ -166,6 +173,7 @@ async fn main_loop(
     terminal: &mut Term,
     keys: &mut mpsc::UnboundedReceiver<TermEvent>,
     no_color: bool,
+    notice: Option<String>,
 ) -> io::Result<()> {
     let mut app = App::new(client.account_id().to_string(), client.display_name());
     app.locked = profile.is_locked().unwrap_or(false);
@@ -176,7 +184,9 @@ async fn main_loop(
         .flatten()
         .map_or_else(ThemeName::default, |s| ThemeName::parse(&s));
     let mut clock = Clock::system(client.now());
-    app.status = "connecting… (? for help)".to_owned();
+    // Said again once connected, so that it is not gone before it is read.
+    let prefix = notice.map(|n| format!("{n} — ")).unwrap_or_default();
+    app.status = format!("{prefix}connecting… (? for help)");
     let mut events = client.subscribe();
     let (started_tx, mut started_rx) = mpsc::channel(1);
     {
@@ -234,8 +244,8 @@ async fn main_loop(
             }
             Some(started) = started_rx.recv() => {
                 app.status = match started {
-                    Ok(()) => "connected (? for help)".to_owned(),
-                    Err(e) => format!("offline: {e} — messages wait in the outbox"),
+                    Ok(()) => format!("{prefix}connected (? for help)"),
+                    Err(e) => format!("{prefix}offline: {e} — messages wait in the outbox"),
                 };
             }
             _ = tick.tick() => {
