@@ -42,7 +42,11 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
     let mut pump = Pump::default();
     let mut failed_rounds = 0u32;
     loop {
-        let floor = match pump.start_due(&inner).await {
+        let started = tokio::select! {
+            _ = stop.changed() => return,
+            r = pump.start_due(&inner) => r,
+        };
+        let floor = match started {
             Ok(_) => {
                 failed_rounds = 0;
                 5
@@ -72,7 +76,14 @@ pub(crate) async fn run_until_idle(inner: &Arc<Inner>, soon: Duration) -> Result
     let mut pump = Pump::default();
     let mut done = 0;
     loop {
-        pump.start_due(inner).await?;
+        if let Err(e) = pump.start_due(inner).await {
+            // What is in flight finishes first (and is recorded): dropping it could leave a
+            // stored message unrecorded.
+            while pump.in_flight() > 0 {
+                pump.finished().await;
+            }
+            return Err(e);
+        }
         if pump.in_flight() == 0 {
             let next = inner.db.next_due()?;
             match next {
@@ -95,6 +106,7 @@ pub(crate) async fn run_until_idle(inner: &Arc<Inner>, soon: Duration) -> Result
 /// One request in flight.
 #[derive(Debug)]
 struct Flight {
+    destination: String,
     started: tokio::time::Instant,
     /// The store of one of our messages: later messages to the same destination may go out
     /// beside it once it is slow.
@@ -140,6 +152,7 @@ impl Pump {
             self.flying.insert(
                 item.id,
                 Flight {
+                    destination: item.destination.clone(),
                     started: tokio::time::Instant::now(),
                     message_store: head.message_store(),
                 },
@@ -202,56 +215,66 @@ impl Plan {
 }
 
 /// Which of the waiting requests `heads` (by destination, in queue order) may start, given
-/// what is in flight — the rules of [`Pump`].
+/// what is in flight — the rules of [`Pump`]. Every request in flight to a destination
+/// counts, also one whose row is gone (cancelled by an unsend while it was on its way) or
+/// one that comes later in the queue (a failed message queued again keeps its place).
 fn choose(
     heads: &[OutboxHead],
     flying: &HashMap<i64, Flight>,
     now: u64,
     clock: tokio::time::Instant,
 ) -> Plan {
+    /// What is in flight to one destination.
+    #[derive(Default)]
+    struct InFlight {
+        count: usize,
+        /// Every one a message's store…
+        messages: bool,
+        /// …that has been in flight for SLOW_REQUEST.
+        slow: bool,
+        /// When the last of them turns slow.
+        turns_slow: Option<Duration>,
+    }
+    let mut by_destination: HashMap<&str, InFlight> = HashMap::new();
+    for flight in flying.values() {
+        let entry = by_destination.entry(flight.destination.as_str()).or_insert(InFlight {
+            messages: true,
+            slow: true,
+            ..InFlight::default()
+        });
+        let age = clock.saturating_duration_since(flight.started);
+        entry.count += 1;
+        entry.messages &= flight.message_store;
+        entry.slow &= flight.message_store && age >= SLOW_REQUEST;
+        if age < SLOW_REQUEST {
+            let left = SLOW_REQUEST - age;
+            entry.turns_slow = Some(entry.turns_slow.map_or(left, |t: Duration| t.max(left)));
+        }
+    }
     let mut plan = Plan::default();
     let mut destination: Option<&str> = None;
-    let mut blocked = false;
-    let mut flying_here = 0usize;
-    // A message store in flight, not slow yet: when it will be.
-    let mut turns_slow: Option<Duration> = None;
+    let mut decided = false;
     for head in heads {
         if destination != Some(head.destination.as_str()) {
             destination = Some(head.destination.as_str());
-            blocked = false;
-            flying_here = 0;
-            turns_slow = None;
+            decided = false;
         }
-        if blocked {
+        if decided || flying.contains_key(&head.id) {
             continue;
         }
-        if let Some(flight) = flying.get(&head.id) {
-            flying_here += 1;
-            // What comes after a request in flight may go only beside a slow store of a
-            // message, and only if it is one too.
-            let age = clock.saturating_duration_since(flight.started);
-            let slow = flight.message_store && age >= SLOW_REQUEST;
-            if flight.message_store && !slow {
-                turns_slow = Some(SLOW_REQUEST - age);
+        // The first request of this destination that is not in flight decides.
+        decided = true;
+        if let Some(busy) = by_destination.get(head.destination.as_str()) {
+            // Beside requests in flight only a message, only beside slow messages' stores.
+            if !head.message_store() || !busy.messages || busy.count >= PER_DESTINATION {
+                continue;
             }
-            blocked = !slow || flying_here >= PER_DESTINATION;
-            if blocked
-                && let Some(after) = turns_slow
-                && flying_here < PER_DESTINATION
-            {
-                // Worth looking again when it turns slow, if a message waits behind it.
-                if heads.iter().any(|h| {
-                    h.destination == head.destination && h.id > head.id && h.message_store()
-                }) {
+            if !busy.slow {
+                if let Some(after) = busy.turns_slow {
                     plan.wake(after);
                 }
+                continue;
             }
-            continue;
-        }
-        blocked = true;
-        let pipelined = flying_here > 0;
-        if pipelined && !head.message_store() {
-            continue;
         }
         if head.next_attempt > now {
             plan.wake(Duration::from_millis(head.next_attempt - now));
@@ -396,8 +419,92 @@ fn retry_delay(attempts: u32) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{expired, retry_delay};
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use super::{Flight, OutboxHead, PER_DESTINATION, choose, expired, retry_delay};
     use crate::db::OutboxItem;
+
+    fn head(id: i64, destination: &str, action: &str, message: bool) -> OutboxHead {
+        OutboxHead {
+            id,
+            destination: destination.to_owned(),
+            action: action.to_owned(),
+            message_id: message.then_some(id),
+            next_attempt: 0,
+        }
+    }
+
+    fn flight(destination: &str, started: tokio::time::Instant, message_store: bool) -> Flight {
+        Flight { destination: destination.to_owned(), started, message_store }
+    }
+
+    fn ids(chosen: &[OutboxHead]) -> Vec<i64> {
+        chosen.iter().map(|h| h.id).collect()
+    }
+
+    #[test]
+    fn one_request_per_destination_until_a_message_store_turns_slow() {
+        let t0 = tokio::time::Instant::now();
+        let heads = [
+            head(1, "a", "store", true),
+            head(2, "a", "store", true),
+            head(3, "a", "store", false),
+            head(4, "b", "delete", false),
+            head(5, "b", "store", true),
+        ];
+        let mut flying = HashMap::new();
+        assert_eq!(ids(&choose(&heads, &flying, 0, t0).start), [1, 4], "the heads, in order");
+        flying.insert(1, flight("a", t0, true));
+        flying.insert(4, flight("b", t0, false));
+        let waiting = choose(&heads, &flying, 0, t0 + Duration::from_millis(500));
+        assert!(waiting.start.is_empty());
+        assert_eq!(waiting.wake_in, Some(Duration::from_millis(1500)), "when 1 turns slow");
+        // Message 1 hangs: message 2 goes out beside it; the control message 3 still waits,
+        // and so does what follows b's deletion, however long it takes.
+        let later = t0 + Duration::from_secs(3);
+        assert_eq!(ids(&choose(&heads, &flying, 0, later).start), [2]);
+        flying.insert(2, flight("a", later, true));
+        assert!(choose(&heads, &flying, 0, later + Duration::from_secs(9)).start.is_empty());
+        // Not before its retry is due.
+        let backing_off = [OutboxHead { next_attempt: 10, ..head(1, "a", "store", true) }];
+        let plan = choose(&backing_off, &HashMap::new(), 5, t0);
+        assert!(plan.start.is_empty());
+        assert_eq!(plan.wake_in, Some(Duration::from_millis(5)));
+    }
+
+    #[test]
+    fn a_request_in_flight_holds_its_destination_even_when_its_row_is_gone() {
+        let t0 = tokio::time::Instant::now();
+        // Message 1's store is on its way when it is unsent: its row is cancelled and the
+        // unsend (a control message, 2) is queued. It must not overtake the store.
+        let heads = [head(2, "a", "store", false)];
+        let mut flying = HashMap::new();
+        flying.insert(1, flight("a", t0, true));
+        let later = t0 + Duration::from_secs(10);
+        assert!(choose(&heads, &flying, 0, later).start.is_empty());
+        // A failed message queued again (a lower ID than what is in flight) waits as well,
+        // until what is in flight is a slow message's store.
+        let retried = [head(0, "a", "store", true), head(2, "a", "store", false)];
+        assert!(choose(&retried, &flying, 0, t0).start.is_empty());
+        assert_eq!(ids(&choose(&retried, &flying, 0, later).start), [0]);
+        assert_eq!(choose(&heads, &HashMap::new(), 0, later).start.len(), 1, "then it goes");
+    }
+
+    #[test]
+    fn at_most_a_few_beside_each_other() {
+        let t0 = tokio::time::Instant::now();
+        let heads: Vec<OutboxHead> = (1..=8).map(|i| head(i, "a", "store", true)).collect();
+        let mut flying = HashMap::new();
+        let mut clock = t0;
+        for _ in 0..8 {
+            clock += Duration::from_secs(3);
+            for h in choose(&heads, &flying, 0, clock).start {
+                flying.insert(h.id, flight("a", clock, true));
+            }
+        }
+        assert_eq!(flying.len(), PER_DESTINATION);
+    }
 
     #[test]
     fn copies_whose_lifetime_ended_are_not_sent() {

@@ -780,7 +780,10 @@ impl Store {
                 .query_map(params![key, namespace, now], |r| r.get(0))?
                 .collect::<rusqlite::Result<Vec<String>>>()?;
             let tombstones = conn
-                .prepare_cached("SELECT hash FROM tombstones WHERE account = ?1 AND namespace = ?2")?
+                .prepare_cached(
+                    "SELECT hash FROM tombstones
+                     WHERE account = ?1 AND namespace = ?2 AND evicted = 0",
+                )?
                 .query_map(params![key, namespace], |r| r.get(0))?
                 .collect::<rusqlite::Result<Vec<String>>>()?;
             Ok((hashes, tombstones))
@@ -1032,9 +1035,11 @@ impl Store {
         &self,
     ) -> std::result::Result<Vec<(Vec<u8>, i16)>, StoreError> {
         self.read(|conn| {
-            conn.prepare_cached("SELECT DISTINCT account, namespace FROM tombstones")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect()
+            conn.prepare_cached(
+                "SELECT DISTINCT account, namespace FROM tombstones WHERE evicted = 0",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
         })
         .await
     }
@@ -1110,10 +1115,10 @@ fn insert_message(
     Ok(())
 }
 
-/// Deletes the account's public-inbox messages that expire first until `bytes` are freed
-/// (or the inbox is empty); returns the bytes freed and the messages deleted. Each leaves a
-/// tombstone for as long as it would have lived, so the swarm's other members drop it too
-/// at the next catch-up instead of handing it back.
+/// Deletes the account's oldest public-inbox messages (in the order they were stored) until
+/// `bytes` are freed or the inbox is empty; returns the bytes freed and the messages deleted.
+/// Each leaves a tombstone of this node's own (`evicted`), so that catch-up does not hand it
+/// back, for as long as it would have lived; at most [`MAX_EVICTED_TOMBSTONES`] per account.
 fn evict_inbox(
     conn: &Connection,
     account: &AccountId,
@@ -1124,7 +1129,7 @@ fn evict_inbox(
     let victims: Vec<(i64, String, i16, u64, u64)> = {
         let mut stmt = conn.prepare_cached(
             "SELECT id, hash, namespace, expiry, length(data) FROM messages
-             WHERE account = ?1 AND namespace % 10 = 0 ORDER BY expiry, id",
+             WHERE account = ?1 AND namespace % 10 = 0 ORDER BY id",
         )?;
         let mut rows = stmt.query([key])?;
         let (mut out, mut total) = (Vec::new(), 0u64);
@@ -1142,14 +1147,26 @@ fn evict_inbox(
         conn.prepare_cached("DELETE FROM messages WHERE id = ?1")?.execute([id])?;
         let until = (*expiry).max(now).saturating_add(24 * 3600 * 1000);
         conn.prepare_cached(
-            "INSERT INTO tombstones (hash, account, namespace, until) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (account, hash) DO UPDATE SET until = max(until, excluded.until)",
+            "INSERT INTO tombstones (hash, account, namespace, until, evicted)
+             VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT (account, hash) DO NOTHING",
         )?
         .execute(params![hash, key, namespace, until])?;
         freed += size;
     }
+    if !victims.is_empty() {
+        conn.prepare_cached(
+            "DELETE FROM tombstones WHERE account = ?1 AND evicted = 1 AND hash IN (
+                 SELECT hash FROM tombstones WHERE account = ?1 AND evicted = 1
+                 ORDER BY until DESC LIMIT -1 OFFSET ?2)",
+        )?
+        .execute(params![key, MAX_EVICTED_TOMBSTONES])?;
+    }
     Ok((freed, victims.len()))
 }
+
+/// Most tombstones of evicted messages kept per account (the ones that would expire first
+/// go first).
+const MAX_EVICTED_TOMBSTONES: i64 = 10_000;
 
 /// Records that `hash` was deleted, so stale copies elsewhere do not come back.
 fn tombstone(
@@ -1161,7 +1178,8 @@ fn tombstone(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO tombstones (hash, account, namespace, until) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (account, hash) DO UPDATE SET until = max(until, excluded.until)",
+         ON CONFLICT (account, hash) DO UPDATE SET until = max(until, excluded.until),
+             evicted = 0",
     )?
     .execute(params![
         hash,

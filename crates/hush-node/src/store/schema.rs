@@ -110,4 +110,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX tombstones_mailbox ON tombstones (account, namespace);
     CREATE INDEX tombstones_until ON tombstones (until);
     "#,
+    // 3: tombstones of messages evicted from a full public inbox (a flood defence) are this
+    // node's alone: they keep catch-up from handing the evicted junk back, but are not
+    // offered to peers (each member evicts for itself), and at most 10 000 per account are
+    // kept.
+    r#"
+    ALTER TABLE tombstones ADD COLUMN evicted INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

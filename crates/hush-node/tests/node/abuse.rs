@@ -455,7 +455,7 @@ async fn stalled_and_trickling_bodies_do_not_hold_up_other_clients() {
 }
 
 /// A flood of unauthenticated stores to one account's public inbox, three times its quota,
-/// against the real binary: the inbox keeps taking mail (the messages that expire first make
+/// against the real binary: the inbox keeps taking mail (the oldest messages make
 /// room), a message sent after the flood is stored and retrieved by its owner, and the
 /// owner's signed data stored before it is untouched. (At 55b1511 the node answered 507 to
 /// every store once the quota was reached, for the 14 days the junk lived.)

@@ -201,7 +201,7 @@ async fn size_limits_for_messages_and_accounts() {
     assert!(body.as_str().unwrap().contains("76800"), "{body}");
     let (_, second) = node.rpc("store", store(&vec![3u8; 76_800])).await;
     // 3 × 76 800 > 200 000: the account is full. Its public inbox makes room (a hush
-    // difference from Session, docs/protocol/storage-rpc.md): the message that expires first
+    // difference from Session, docs/protocol/storage-rpc.md): the oldest message
     // goes, so a flood cannot block new mail.
     let first = retrieve0(&node, &alice, None).await["messages"][0]["hash"].clone();
     let (status, body) = node.rpc("store", store(&vec![4u8; 76_800])).await;
