@@ -156,8 +156,9 @@ pub(crate) struct Inner {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     pub(crate) stats: Mutex<Stats>,
     pub(crate) poll_wait: Duration,
-    /// Messages this process announced (see `arrivals_task`).
+    /// Messages this process announced (see `arrivals_task`), while that task runs.
     emitted: Mutex<std::collections::BTreeSet<i64>>,
+    watching_arrivals: std::sync::atomic::AtomicBool,
 }
 
 impl Inner {
@@ -217,7 +218,9 @@ impl Inner {
     }
 
     pub(crate) fn emit(&self, event: Event) {
-        if let Event::Message { message } = &event {
+        if let Event::Message { message } = &event
+            && self.watching_arrivals.load(Ordering::Relaxed)
+        {
             self.emitted
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -311,6 +314,7 @@ impl Client {
             stats: Mutex::new(Stats::default()),
             poll_wait: config.poll_wait,
             emitted: Mutex::default(),
+            watching_arrivals: std::sync::atomic::AtomicBool::new(false),
         };
         let client = Self { inner: Arc::new(inner) };
         // Expired messages go even before the first network contact.
@@ -865,6 +869,9 @@ async fn expiry_task(client: Client, mut stop: watch::Receiver<bool>) {
 
 /// How often the database is looked at for messages other processes stored.
 const ARRIVALS_EVERY: Duration = Duration::from_secs(1);
+/// How long a message nobody here announced waits before it is taken for another
+/// process's (its own process announces it right after storing it).
+const ARRIVALS_SETTLE: Duration = Duration::from_secs(2);
 
 /// Announces messages that *other* processes on this profile stored (a daemon, the TUI,
 /// `receive --follow` share it, and whichever polls first handles a message): without this,
@@ -872,22 +879,34 @@ const ARRIVALS_EVERY: Duration = Duration::from_secs(1);
 /// announced itself are skipped; one stored in the last moment waits for the next look, so
 /// that its own process has announced it first if it is going to.
 async fn arrivals_task(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
+    inner.watching_arrivals.store(true, Ordering::Relaxed);
     let mut cursor = inner.db.newest_message_id().unwrap_or(0);
+    // When this task first saw a message it had not announced (by the local clock, not the
+    // other process's): it is announced once it has waited ARRIVALS_SETTLE.
+    let mut first_seen: Option<(i64, tokio::time::Instant)> = None;
     loop {
         tokio::select! {
             _ = stop.changed() => return,
             () = tokio::time::sleep(ARRIVALS_EVERY) => {}
         }
         let Ok(batch) = inner.db.arrived_since(cursor, 500) else { continue };
-        let settled = inner.now().saturating_sub(500);
         for message in batch {
             let ours = inner
                 .emitted
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .remove(&message.id);
-            if !ours && message.received_at > settled {
-                break;
+            if !ours {
+                let since = match first_seen {
+                    Some((id, at)) if id == message.id => at,
+                    _ => {
+                        first_seen = Some((message.id, tokio::time::Instant::now()));
+                        break;
+                    }
+                };
+                if since.elapsed() < ARRIVALS_SETTLE {
+                    break;
+                }
             }
             cursor = message.id;
             if !ours {

@@ -40,6 +40,8 @@ fn is_dangerous(c: char, multiline: bool) -> bool {
         // width space, word joiner and invisible operators, byte order mark, interlinear
         // annotation). Zero-width joiners (U+200C, U+200D) stay: emoji and scripts need them.
         '\u{2028}' | '\u{2029}' | '\u{200b}' | '\u{2060}'..='\u{2064}' | '\u{feff}' => true,
+        // Mongolian vowel separator (invisible).
+        '\u{180e}' => true,
         '\u{fff9}'..='\u{fffb}' => true,
         _ => false,
     }

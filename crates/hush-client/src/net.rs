@@ -63,6 +63,20 @@ pub fn check_network_file(path: &std::path::Path) -> Result<()> {
     Pool::from_file(path).map(|_| ())
 }
 
+/// The swarm members one account request gave up on before one answered, and why the last.
+#[derive(Debug, Default)]
+pub(crate) struct Moved {
+    pub(crate) members: u64,
+    pub(crate) why: Option<String>,
+}
+
+impl Moved {
+    fn record(&mut self, why: &Error) {
+        self.members += 1;
+        self.why = Some(why.to_string());
+    }
+}
+
 /// Why one onion request failed.
 #[derive(Debug)]
 enum Failure {
@@ -93,9 +107,6 @@ pub(crate) struct Net {
     exposed_to: Mutex<HashSet<SocketAddr>>,
     /// Requests that timed out at their destination (see [`Net::timeouts`]).
     timeouts: std::sync::atomic::AtomicU64,
-    /// Swarm members given up on (see [`Net::member_failures`]).
-    member_failures: std::sync::atomic::AtomicU64,
-    last_member_failure: Mutex<Option<String>>,
 }
 
 pub(crate) fn local_now() -> u64 {
@@ -141,8 +152,6 @@ impl Net {
             offsets: Mutex::new(std::collections::VecDeque::with_capacity(CLOCK_SAMPLES)),
             exposed_to: Mutex::new(HashSet::new()),
             timeouts: std::sync::atomic::AtomicU64::new(0),
-            member_failures: std::sync::atomic::AtomicU64::new(0),
-            last_member_failure: Mutex::new(None),
         })
     }
 
@@ -419,10 +428,14 @@ impl Net {
                 }
             })?;
         let status = resp.status().as_u16();
-        let bytes = match tokio::time::timeout(timeout, read_capped(resp)).await {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => return Err(Failure::Path("answer cut off or too large".to_owned())),
-            Err(_) => return Err(Failure::TimedOut("the answer stalled".to_owned())),
+        let bytes = match read_answer(resp).await {
+            Ok(bytes) => bytes,
+            Err(ReadError::Broken) => {
+                return Err(Failure::Path("answer cut off or too large".to_owned()));
+            }
+            Err(ReadError::TimedOut) => {
+                return Err(Failure::TimedOut("the answer stalled".to_owned()));
+            }
         };
         if status != 200 {
             let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
@@ -532,24 +545,6 @@ impl Net {
         }
     }
 
-    /// An account request gave up on one swarm member and moves to another.
-    fn moved_on(&self, why: &Error) {
-        self.member_failures.fetch_add(1, Ordering::Relaxed);
-        *self.last_member_failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some(why.to_string());
-    }
-
-    /// Swarm members given up on by account requests (which then asked another), and why the
-    /// last one was.
-    pub(crate) fn member_failures(&self) -> (u64, Option<String>) {
-        let why = self
-            .last_member_failure
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        (self.member_failures.load(Ordering::Relaxed), why)
-    }
-
     /// Requests that timed out at a destination whose path's guard still answered.
     pub(crate) fn timeouts(&self) -> u64 {
         self.timeouts.load(Ordering::Relaxed)
@@ -625,11 +620,14 @@ impl Net {
                         if let Some(g) = &guard {
                             self.path_timed_out(g, &node.ed25519);
                         }
-                        // A member that hangs is left out at once (until it answers a
-                        // request again, or the registry changes): each request that tries
-                        // it costs a whole timeout.
+                        // Most likely the member hangs — but a relay that hangs looks the
+                        // same from here (the hops' timeouts are longer than ours). So one
+                        // strike, and the member is left out (for a while) when it times
+                        // out again, through any path.
                         let mut pool = self.pool();
-                        for _ in 0..pool::NODE_STRIKE_LIMIT {
+                        let again = pool.strikes(&node.ed25519) > 0;
+                        let strikes = if again { pool::NODE_STRIKE_LIMIT } else { 1 };
+                        for _ in 0..strikes {
                             pool.strike(&node.ed25519);
                         }
                         drop(pool);
@@ -657,6 +655,21 @@ impl Net {
         method: &str,
         params: impl Fn(u64, &Node) -> Value,
         timeout: Duration,
+    ) -> Result<(Node, Value)> {
+        let mut moved = Moved::default();
+        self.account_rpc_moving(account, prefer, method, params, timeout, &mut moved).await
+    }
+
+    /// [`Net::account_rpc`], telling in `moved` which members it gave up on before one
+    /// answered (a poll counts them as failures).
+    pub(crate) async fn account_rpc_moving(
+        &self,
+        account: &AccountId,
+        prefer: Option<&Node>,
+        method: &str,
+        params: impl Fn(u64, &Node) -> Value,
+        timeout: Duration,
+        moved: &mut Moved,
     ) -> Result<(Node, Value)> {
         let mut refreshed = false;
         let mut resynced = false;
@@ -713,7 +726,7 @@ impl Net {
                     if status >= 500 || status == 421 {
                         tried.insert(*member.ed25519.as_bytes());
                         let e = Error::Refused { status, reason };
-                        self.moved_on(&e);
+                        moved.record(&e);
                         last = e;
                         continue;
                     }
@@ -721,7 +734,7 @@ impl Net {
                 }
                 Err(e @ Error::Network(_)) => {
                     tried.insert(*member.ed25519.as_bytes());
-                    self.moved_on(&e);
+                    moved.record(&e);
                     last = e;
                 }
                 Err(e) => return Err(e),
@@ -760,18 +773,38 @@ async fn probe(http: &reqwest::Client, node: &Node) -> bool {
 }
 
 /// Reads an answer of at most [`MAX_ANSWER_BYTES`].
-async fn read_capped(mut resp: reqwest::Response) -> Option<Vec<u8>> {
+/// Why an answer could not be read.
+enum ReadError {
+    /// Larger than [`MAX_ANSWER_BYTES`], or cut off.
+    Broken,
+    /// It stopped arriving (the request's time ran out).
+    TimedOut,
+}
+
+/// Reads an answer of at most [`MAX_ANSWER_BYTES`].
+async fn read_answer(mut resp: reqwest::Response) -> std::result::Result<Vec<u8>, ReadError> {
     if resp.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
-        return None;
+        return Err(ReadError::Broken);
     }
     let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.ok()? {
-        if out.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return None;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if out.len() + chunk.len() > MAX_ANSWER_BYTES {
+                    return Err(ReadError::Broken);
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(out),
+            Err(e) if e.is_timeout() => return Err(ReadError::TimedOut),
+            Err(_) => return Err(ReadError::Broken),
         }
-        out.extend_from_slice(&chunk);
     }
-    Some(out)
+}
+
+/// [`read_answer`], for callers that only care whether it worked.
+async fn read_capped(resp: reqwest::Response) -> Option<Vec<u8>> {
+    read_answer(resp).await.ok()
 }
 
 async fn backoff(attempt: u32) {

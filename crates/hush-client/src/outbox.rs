@@ -237,7 +237,7 @@ fn choose(
     }
     let mut by_destination: HashMap<&str, InFlight> = HashMap::new();
     for flight in flying.values() {
-        let entry = by_destination.entry(flight.destination.as_str()).or_insert(InFlight {
+        let entry = by_destination.entry(flight.destination.as_str()).or_insert_with(|| InFlight {
             messages: true,
             slow: true,
             ..InFlight::default()

@@ -318,6 +318,8 @@ impl Profile {
         let _lock = self.lock()?;
         let identity = Identity::from_seed(&seed);
         let mut previous = Previous::Nothing;
+        // Held until the new account is written: no daemon starts on the files meanwhile.
+        let mut daemon_lock: Option<File> = None;
         if self.has_account() {
             if !replace {
                 return Err(Error::AccountExists(self.name().to_owned()));
@@ -335,17 +337,18 @@ impl Profile {
                     });
                 }
                 _ => {
-                    self.refuse_while_daemon_runs()?;
+                    daemon_lock = self.refuse_while_daemon_runs()?;
                     previous = Previous::MovedAside(self.move_aside("replaced", created_at_ms)?);
                 }
             }
         } else if self.has_database() {
-            self.refuse_while_daemon_runs()?;
+            daemon_lock = self.refuse_while_daemon_runs()?;
             previous = Previous::MovedAside(self.move_aside("orphaned", created_at_ms)?);
         }
         let account =
             StoredAccount { seed, identity, display_name, db_key: Secret::random(&mut SystemRng) };
         self.write(&account, created_at_ms, None, replace)?;
+        drop(daemon_lock);
         Ok(Created { identity: account.identity, display_name: account.display_name, previous })
     }
 
@@ -400,12 +403,10 @@ impl Profile {
         }
     }
 
-    fn refuse_while_daemon_runs(&self) -> Result<()> {
-        if self.dir.join(DAEMON_LOCK).exists() {
-            // Taken and dropped at once: only whether someone else holds it matters.
-            self.lock_daemon()?;
-        }
-        Ok(())
+    /// Takes the daemon lock (refusing while a daemon holds it), to be held while the
+    /// profile's files are replaced.
+    fn refuse_while_daemon_runs(&self) -> Result<Option<File>> {
+        self.lock_daemon().map(Some)
     }
 
     /// Rewrites the account file as it is (its secrets untouched).

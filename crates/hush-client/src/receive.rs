@@ -77,7 +77,7 @@ pub(crate) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
             }
         }
         match result {
-            Ok(Polled { messages: 0, moved: None, .. }) if began.elapsed() < wait / 2 => {
+            Ok(Polled { messages: 0, .. }) if began.elapsed() < wait / 2 => {
                 // Nothing, at once: the member does not hold requests (an oxenss node, or a
                 // hush node with too many waiting). Poll at a steady pace instead.
                 tokio::select! {
@@ -196,10 +196,10 @@ async fn poll_once(
         Some(wait) => wait + POLL_MARGIN,
         None => crate::net::REQUEST_TIMEOUT,
     };
-    let (failed_before, _) = net.member_failures();
-    let (node, body) = net.account_rpc(&me, member.as_ref(), "batch", params, timeout).await?;
-    let (failed_after, why) = net.member_failures();
-    let members_failed = failed_after.saturating_sub(failed_before);
+    let mut moved = crate::net::Moved::default();
+    let (node, body) =
+        net.account_rpc_moving(&me, member.as_ref(), "batch", params, timeout, &mut moved).await?;
+    let (members_failed, why) = (moved.members, moved.why);
     let node_key = hex::encode(node.ed25519.as_bytes());
     *member = Some(node);
     let answered_at = inner.now();

@@ -308,7 +308,7 @@ where
         let mut charge = state.bodies.charge(sender);
         let body = match tokio::time::timeout(
             BODY_READ_TIMEOUT,
-            read_body(req.into_body(), max, declared, &mut charge),
+            read_body(req.into_body(), max, &mut charge),
         )
         .await
         {
@@ -329,21 +329,21 @@ where
     tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| text(408, "Request Timeout"))
 }
 
-/// Reads a body of at most `max` bytes, charging each chunk as it arrives. Memory is
-/// reserved from the declared length only up to 64 KiB (a declaration costs nothing).
+/// Reads a body of at most `max` bytes, charging each chunk as it arrives. Nothing is
+/// allocated ahead of the bytes (a declared length costs nothing): the chunks are kept as
+/// they came and joined once the body is complete.
 async fn read_body(
     mut body: Incoming,
     max: usize,
-    declared: Option<u64>,
     charge: &mut crate::bodies::Charge,
 ) -> Result<Bytes, Reply> {
     use crate::bodies::Refused;
-    let first = declared.map_or(0, |n| usize::try_from(n).unwrap_or(max)).min(64 << 10);
-    let mut buf = Vec::with_capacity(first);
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut len = 0usize;
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else { return Err(text(400, "invalid request body")) };
         let Ok(data) = frame.into_data() else { continue };
-        if buf.len() + data.len() > max {
+        if len + data.len() > max {
             return Err(text(413, "Request body too large"));
         }
         match charge.add(data.len()) {
@@ -356,9 +356,20 @@ async fn read_body(
                 ));
             }
         }
-        buf.extend_from_slice(&data);
+        len += data.len();
+        chunks.push(data);
     }
-    Ok(Bytes::from(buf))
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => {
+            let mut joined = Vec::with_capacity(len);
+            for chunk in &chunks {
+                joined.extend_from_slice(chunk);
+            }
+            Bytes::from(joined)
+        }
+    })
 }
 
 /// The seed endpoint: JSON-RPC `get_n_service_nodes` (session-protocol.md §8).

@@ -82,10 +82,26 @@ pub fn tls_config(dir: &Path) -> Result<Arc<rustls::ServerConfig>> {
             let generated = rcgen::generate_simple_self_signed(names)
                 .map_err(|e| Error::Tls(format!("generating a certificate: {e}")))?;
             let key_pem = zeroize::Zeroizing::new(generated.signing_key.serialize_pem());
-            write_private(&key_path, key_pem.as_bytes())
-                .map_err(|source| Error::File { path: key_path.clone(), source })?;
-            write_private(&cert_path, generated.cert.pem().as_bytes())
+            // Both written in full under temporary names first, then moved into place: a
+            // crash leaves at worst a leftover temporary file, never a truncated key.
+            let key_tmp = dir.join(".tls.key.tmp");
+            let cert_tmp = dir.join(".tls.crt.tmp");
+            for tmp in [&key_tmp, &cert_tmp] {
+                match fs::remove_file(tmp) {
+                    // Our own leftover from an interrupted start.
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(source) => return Err(Error::File { path: tmp.clone(), source }),
+                }
+            }
+            write_private(&key_tmp, key_pem.as_bytes())
+                .map_err(|source| Error::File { path: key_tmp.clone(), source })?;
+            write_private(&cert_tmp, generated.cert.pem().as_bytes())
+                .map_err(|source| Error::File { path: cert_tmp.clone(), source })?;
+            fs::rename(&cert_tmp, &cert_path)
                 .map_err(|source| Error::File { path: cert_path.clone(), source })?;
+            fs::rename(&key_tmp, &key_path)
+                .map_err(|source| Error::File { path: key_path.clone(), source })?;
         }
         // Half a pair (an operator's own certificate, say) is never replaced or deleted.
         (cert, _) => {

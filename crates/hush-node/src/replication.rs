@@ -89,10 +89,14 @@ impl Peers {
 
 /// Sends `body` (a serialized op) to `peers` and returns each one's entry for the answer's
 /// `"swarm"`, waiting as the module docs say.
+///
+/// `patient` (a `delete` that must report whether anything was deleted) waits for every
+/// peer that is not slow, up to [`MAX_WAIT`], rather than for a majority.
 pub(crate) async fn replicate(
     ctx: &Ctx,
     peers: Vec<NodeRecord>,
     body: Vec<u8>,
+    patient: bool,
 ) -> Vec<(String, Value)> {
     let started = Instant::now();
     // A majority of the swarm (these peers and this node), this node included.
@@ -132,11 +136,17 @@ pub(crate) async fn replicate(
             applied += 1;
         }
         results.push((key, result));
-        if applied >= needed && !majority {
+        if applied >= needed && !majority && !patient {
             majority = true;
             let now = Instant::now();
             let grace = (now - started).saturating_mul(3).max(MIN_GRACE);
             deadline = deadline.min(now + grace);
+        }
+    }
+    // Answers that came in the last moment count.
+    while let Ok((peer, key, result)) = rx.try_recv() {
+        if waiting.remove(&peer).is_some() {
+            results.push((key, result));
         }
     }
     // Whoever has not answered by now is listed as timed out; those that were waited for

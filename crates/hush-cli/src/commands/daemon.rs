@@ -151,13 +151,27 @@ fn bind(path: &Path) -> Result<(tokio::net::UnixListener, SocketFile), Failure> 
     use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
-            if std::os::unix::net::UnixStream::connect(path).is_ok() {
-                return Err(
-                    anyhow::anyhow!("a daemon already listens on {}", path.display()).into()
-                );
+            match std::os::unix::net::UnixStream::connect(path) {
+                Ok(_) => {
+                    return Err(
+                        anyhow::anyhow!("a daemon already listens on {}", path.display()).into()
+                    );
+                }
+                // Nobody listens: a stale socket of a daemon that did not stop cleanly.
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    std::fs::remove_file(path)
+                        .with_context(|| format!("removing {}", path.display()))?;
+                }
+                // Busy, or not ours to use: whoever listens there may be alive.
+                Err(e) => {
+                    return Err(anyhow::anyhow!(e)
+                        .context(format!(
+                            "{} is a socket that may be in use; it is left alone",
+                            path.display()
+                        ))
+                        .into());
+                }
             }
-            // A stale socket of a daemon that did not stop cleanly.
-            std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
         }
         Ok(_) => {
             return Err(Failure::invalid_input(anyhow::anyhow!(
@@ -174,8 +188,9 @@ fn bind(path: &Path) -> Result<(tokio::net::UnixListener, SocketFile), Failure> 
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
-    let suffix: [u8; 4] = hush_sodium::Csprng::array(&mut hush_sodium::SystemRng);
-    let staging = parent.join(format!(".hush-{}", hex::encode(suffix)));
+    // Named no longer than `daemon.sock`: a socket path has at most 107 bytes.
+    let suffix: [u8; 3] = hush_sodium::Csprng::array(&mut hush_sodium::SystemRng);
+    let staging = parent.join(format!(".h{}", hex::encode(suffix)));
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(&staging)

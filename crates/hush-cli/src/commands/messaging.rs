@@ -160,8 +160,14 @@ fn message_line(settings: &Settings, client: &Client, m: &Message) {
         }));
     } else {
         let who = if m.outgoing { "you".to_owned() } else { name_of(client, &m.author) };
-        output::result(&format!("{who}: {}", m.body));
+        output::result(&format!("{who}: {}", continued(&m.body)));
     }
+}
+
+/// A body's later lines indented, so that a line of someone's text can never pass for a
+/// line of the listing (`alice: …`).
+fn continued(body: &str) -> String {
+    body.replace('\n', "\n    ")
 }
 
 fn name_of(client: &Client, id: &str) -> String {
@@ -308,7 +314,7 @@ pub fn messages(settings: &Settings, args: &MessagesArgs) -> Result<(), Failure>
             let who = if m.outgoing { "you".to_owned() } else { name_of(&client, &m.author) };
             let status =
                 if m.outgoing { format!(" [{}]", status_word(m.status)) } else { String::new() };
-            output::result(&format!("#{} {who}: {}{status}", m.id, m.body));
+            output::result(&format!("#{} {who}: {}{status}", m.id, continued(&m.body)));
         }
     }
     Ok(())

@@ -195,6 +195,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_due ON outbox (failed, destination, id);
 
     INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'outbox', coalesce((SELECT max(id) FROM outbox), 0)
+        WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox');
+    INSERT INTO sqlite_sequence (name, seq)
         SELECT 'messages', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages');
     UPDATE sqlite_sequence SET seq = max(seq,
             coalesce((SELECT max(id) FROM messages), 0),

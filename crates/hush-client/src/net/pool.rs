@@ -123,11 +123,17 @@ impl Pool {
     pub(crate) fn strike(&mut self, key: &Ed25519PublicKey) {
         let now = tokio::time::Instant::now();
         let entry = self.strikes.entry(*key).or_insert((0, now));
-        if entry.0 >= NODE_STRIKE_LIMIT && entry.1.elapsed() >= STRUCK_OUT_FOR {
-            // Its second chance failed: another full term.
-            entry.0 = NODE_STRIKE_LIMIT - 1;
+        if entry.1.elapsed() >= STRUCK_OUT_FOR {
+            // Old failures are forgotten; one that comes after a second chance it was given
+            // strikes it out again at once.
+            entry.0 = if entry.0 >= NODE_STRIKE_LIMIT { NODE_STRIKE_LIMIT - 1 } else { 0 };
         }
         *entry = (entry.0 + 1, now);
+    }
+
+    /// Recent failures of `key` (those older than [`STRUCK_OUT_FOR`] are forgotten).
+    pub(crate) fn strikes(&self, key: &Ed25519PublicKey) -> u32 {
+        self.strikes.get(key).filter(|(_, last)| last.elapsed() < STRUCK_OUT_FOR).map_or(0, |s| s.0)
     }
 
     /// Forgets the failures of `key` (it answered).

@@ -285,7 +285,10 @@ pub(crate) async fn respond(
         network.swarm_for(account).1.into_iter().filter(|n| &n.ed25519 != me).cloned().collect();
     drop(network);
     let body = serde_json::to_vec(&op).expect("invariant: an op always serializes");
-    for (key, result) in crate::replication::replicate(ctx, peers, body).await {
+    // A delete that must say whether anything was deleted hears every member out (a store
+    // is not held up for a member's tombstone: a 409 that comes too late is applied by
+    // catch-up, which deletes the copy again).
+    for (key, result) in crate::replication::replicate(ctx, peers, body, required).await {
         swarm.insert(key, result);
     }
     // A member that holds the message's tombstone refuses it (409): the message was deleted,
