@@ -1534,6 +1534,22 @@ mod tests {
     }
 
     #[test]
+    fn a_full_disk_is_reported_as_such() {
+        let (_dir, db, _) = open();
+        // SQLite reports a database that cannot grow as a full disk (SQLITE_FULL), whether
+        // the disk is full or, as here, the file may not grow past its pages.
+        let pages: i64 =
+            db.with(|c| c.pragma_query_value(None, "page_count", |r| r.get(0))).unwrap();
+        db.with(|c| c.pragma_update(None, "max_page_count", pages)).unwrap();
+        let err = db.set_setting("big", &"x".repeat(100_000)).unwrap_err();
+        assert!(matches!(err, Error::DiskFull { .. }), "{err}");
+        assert!(
+            err.to_string().contains("disk is full")
+                && err.to_string().contains("nothing was lost")
+        );
+    }
+
+    #[test]
     fn database_files_are_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
