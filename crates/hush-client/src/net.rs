@@ -84,8 +84,9 @@ enum Failure {
     Path(String),
     /// A relay of the path named this hop as unreachable.
     Hop(Ed25519PublicKey, String),
-    /// The destination could not be reached.
-    Destination(String),
+    /// The destination could not be reached; `hung` when it did not answer in time (a hop
+    /// said so, naming it).
+    Destination { why: String, hung: bool },
     /// No answer in time: the guard, a relay or (most often) the destination hangs.
     TimedOut(String),
 }
@@ -422,7 +423,7 @@ impl Net {
                 if e.is_timeout() {
                     Failure::TimedOut("no answer in time".to_owned())
                 } else if entry.ed25519 == dest.ed25519 {
-                    Failure::Destination("unreachable".to_owned())
+                    Failure::Destination { why: "unreachable".to_owned(), hung: false }
                 } else {
                     Failure::Path("guard unreachable".to_owned())
                 }
@@ -444,7 +445,7 @@ impl Net {
             let named_hop =
                 hops.iter().map(|h| h.ed25519).find(|k| text.contains(&hex::encode(k.as_bytes())));
             return Err(if text.contains(&dest_hex) || (hops.is_empty() && status != 504) {
-                Failure::Destination(format!("{status}: {text}"))
+                Failure::Destination { why: format!("{status}: {text}"), hung: status == 504 }
             } else if let Some(hop) = named_hop {
                 Failure::Hop(hop, format!("{status}: {text}"))
             } else {
@@ -594,11 +595,11 @@ impl Net {
                     self.drop_hop(&hop);
                     last = why;
                 }
-                Err(Failure::Destination(why)) => {
+                Err(Failure::Destination { why, hung }) => {
                     let mut pool = self.pool();
                     // A destination that hangs (the exit's request to it timed out) is left
                     // out at once: each request that tries it costs a whole timeout.
-                    let strikes = if why.starts_with("504") { pool::NODE_STRIKE_LIMIT } else { 1 };
+                    let strikes = if hung { pool::NODE_STRIKE_LIMIT } else { 1 };
                     for _ in 0..strikes {
                         pool.strike(&node.ed25519);
                     }

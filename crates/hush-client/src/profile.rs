@@ -382,17 +382,7 @@ impl Profile {
     /// Takes the profile's daemon lock, held while the returned file lives: one `hush
     /// daemon` per profile. Fails with [`Error::InUse`] when another process holds it.
     pub fn lock_daemon(&self) -> Result<File> {
-        let path = self.dir.join(DAEMON_LOCK);
-        if !self.dir.exists() {
-            return Err(Error::NoAccount(self.name().to_owned()));
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|source| Error::File { path: path.clone(), source })?;
+        let (path, file) = self.lock_file(DAEMON_LOCK)?;
         match file.try_lock() {
             Ok(()) => Ok(file),
             Err(fs::TryLockError::WouldBlock) => Err(Error::InUse(format!(
@@ -477,7 +467,14 @@ impl Profile {
 
     /// An exclusive lock on the profile, held until the returned file is dropped.
     fn lock(&self) -> Result<File> {
-        let path = self.dir.join(".lock");
+        let (path, file) = self.lock_file(".lock")?;
+        file.lock().map_err(|source| Error::File { path, source })?;
+        Ok(file)
+    }
+
+    /// Opens (creating it 0600) the lock file `name` of the profile folder, not locked yet.
+    fn lock_file(&self, name: &str) -> Result<(PathBuf, File)> {
+        let path = self.dir.join(name);
         if !self.dir.exists() {
             return Err(Error::NoAccount(self.name().to_owned()));
         }
@@ -488,8 +485,7 @@ impl Profile {
             .mode(0o600)
             .open(&path)
             .map_err(|source| Error::File { path: path.clone(), source })?;
-        file.lock().map_err(|source| Error::File { path, source })?;
-        Ok(file)
+        Ok((path, file))
     }
 }
 

@@ -139,22 +139,16 @@ pub(crate) async fn catch_up(ctx: &Ctx) {
         network.members(own.swarm_id).into_iter().filter(|n| n.ed25519 != me).cloned().collect();
     drop(network);
     // All peers at once: one that hangs does not hold up the round with the others.
-    let rounds = peers.iter().map(|peer| async move {
-        if let Err(reason) = catch_up_with(ctx, peer).await {
-            tracing::debug!(reason, "catch-up with a peer failed");
-        }
-    });
-    futures_join_all(rounds).await;
-}
-
-/// Runs `futures` concurrently on this task and waits for all of them.
-async fn futures_join_all<F: Future<Output = ()>>(futures: impl IntoIterator<Item = F>) {
-    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    std::future::poll_fn(|cx| {
-        pending.retain_mut(|f| f.as_mut().poll(cx).is_pending());
-        if pending.is_empty() { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
-    })
-    .await;
+    let mut rounds = tokio::task::JoinSet::new();
+    for peer in peers {
+        let ctx = ctx.clone();
+        rounds.spawn(async move {
+            if let Err(reason) = catch_up_with(&ctx, &peer).await {
+                tracing::debug!(reason, "catch-up with a peer failed");
+            }
+        });
+    }
+    while rounds.join_next().await.is_some() {}
 }
 
 async fn catch_up_with(ctx: &Ctx, peer: &NodeRecord) -> Result<(), &'static str> {

@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, broadcast, mpsc};
 
 use crate::Failure;
 use crate::args::{DaemonArgs, Settings};
-use crate::commands::session::{open_client, runtime};
+use crate::commands::session::{offline_or_fail, open_client, runtime};
 use crate::output;
 
 /// Longest request line.
@@ -81,7 +81,7 @@ pub fn run(settings: &Settings, args: &DaemonArgs) -> Result<(), Failure> {
         // Offline is no reason to stop: local state is served and the client connects in
         // the background.
         if let Err(e) = client.start().await {
-            crate::commands::messaging::offline_or_fail(e)?;
+            offline_or_fail(e)?;
         }
         match socket {
             None => {

@@ -20,7 +20,7 @@ use crate::args::{
     ContactsAction, DisappearingArgs, MessagesArgs, ReceiveArgs, RequestsAction, SendArgs,
     Settings, SettingsAction,
 };
-use crate::commands::session::{open_client, runtime};
+use crate::commands::session::{offline_or_fail, open_client, runtime};
 use crate::output;
 
 /// Most bytes of text kept in memory (more than a message may hold: beyond it, characters are
@@ -175,17 +175,6 @@ fn name_of(client: &Client, id: &str) -> String {
     match contact.and_then(|c| c.nickname.or(c.display_name)) {
         Some(name) => format!("{} ({}…)", output::one_line(&name), &id[..10.min(id.len())]),
         None => id.to_owned(),
-    }
-}
-
-/// After a failed [`Client::start`]: a note when the network is only unreachable (the
-/// client keeps trying in the background), the error otherwise (a damaged network file).
-pub fn offline_or_fail(e: hush_client::Error) -> Result<(), Failure> {
-    if e.kind() == hush_client::ErrorKind::Network {
-        output::note(&format!("offline for now ({e}); connecting in the background"));
-        Ok(())
-    } else {
-        Err(e.into())
     }
 }
 

@@ -65,6 +65,17 @@ pub fn open_client(settings: &Settings) -> Result<Client, Failure> {
     Ok(Client::open(client_config(settings)?)?)
 }
 
+/// After a failed [`hush_client::Client::start`]: a note when the network is only unreachable (the
+/// client keeps trying in the background), the error otherwise (a damaged network file).
+pub fn offline_or_fail(e: hush_client::Error) -> Result<(), Failure> {
+    if e.kind() == hush_client::ErrorKind::Network {
+        output::note(&format!("offline for now ({e}); connecting in the background"));
+        Ok(())
+    } else {
+        Err(e.into())
+    }
+}
+
 /// A multi-threaded runtime for commands that talk to the network.
 pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     Ok(tokio::runtime::Builder::new_multi_thread()

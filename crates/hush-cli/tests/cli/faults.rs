@@ -10,14 +10,14 @@
 //! - a send retried with the same `send_id` after the sender's daemon was killed mid-send
 //!   reaches the recipient exactly once.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::rpc::Daemon;
 use super::{hush_as, json};
 
 const NODES: usize = 7;
@@ -99,78 +99,8 @@ fn start_network(dir: &Path, processes: &mut Processes) -> (PathBuf, Vec<String>
     (network, keys)
 }
 
-/// A `hush daemon --stdio`, its lines read by a thread so that every wait has a deadline.
-struct Daemon {
-    child: Child,
-    to: ChildStdin,
-    lines: mpsc::Receiver<Value>,
-    next: u64,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Daemon {
-    fn start(data: &Path, profile: &str, network: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hush"))
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--profile", profile, "--network"])
-            .arg(network)
-            .args(["daemon", "--stdio"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let to = child.stdin.take().unwrap();
-        let from = BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in from.lines() {
-                let Ok(line) = line else { return };
-                let Ok(value) = serde_json::from_str::<Value>(&line) else { continue };
-                if tx.send(value).is_err() {
-                    return;
-                }
-            }
-        });
-        Self { child, to, lines, next: 0 }
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> u64 {
-        self.next += 1;
-        let line = json!({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params});
-        writeln!(self.to, "{line}").unwrap();
-        self.next
-    }
-
-    /// The next line that `wanted` accepts, within `within`.
-    #[allow(clippy::disallowed_methods, reason = "a deadline for a blocking channel")]
-    fn wait(&mut self, within: Duration, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-        let deadline = std::time::Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if wanted(&line) => return line,
-                Ok(_) => {}
-                Err(_) => panic!("no {what} within {within:?}"),
-            }
-        }
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        let id = self.request(method, params);
-        self.wait(Duration::from_secs(60), method, |l| l["id"] == id)
-    }
-
-    fn stats(&mut self) -> Value {
-        self.call("stats", json!({}))["result"].clone()
-    }
+fn network_args(network: &Path) -> [&str; 2] {
+    ["--network", network.to_str().unwrap()]
 }
 
 fn is_message(line: &Value, body: &str) -> bool {
@@ -191,10 +121,10 @@ fn a_hung_member_neither_blinds_the_receiver_nor_holds_back_the_sender() {
         ids.push(json(&made)["account_id"].as_str().unwrap().to_owned());
     }
     let (alice_id, bob_id) = (ids[0].clone(), ids[1].clone());
-    let mut bob = Daemon::start(&data, "bob", &network);
+    let mut bob = Daemon::start(&data, "bob", &network_args(&network));
     bob.call("subscribe", json!({}));
     bob.call("contact_add", json!({"account_id": alice_id}));
-    let mut alice = Daemon::start(&data, "alice", &network);
+    let mut alice = Daemon::start(&data, "alice", &network_args(&network));
     alice.call("subscribe", json!({}));
 
     // Bob's inbox fills with twenty messages, polled at one member.
@@ -214,7 +144,7 @@ fn a_hung_member_neither_blinds_the_receiver_nor_holds_back_the_sender() {
             break;
         }
         drop(alice);
-        alice = Daemon::start(&data, "alice", &network);
+        alice = Daemon::start(&data, "alice", &network_args(&network));
         alice.call("subscribe", json!({}));
         let sent = alice.call("send", json!({"to": bob_id, "text": "new paths", "wait": true}));
         assert_eq!(sent["result"]["status"], "sent", "{sent}");
@@ -269,7 +199,7 @@ fn a_hung_member_neither_blinds_the_receiver_nor_holds_back_the_sender() {
     alice.child.kill().unwrap();
     alice.child.wait().unwrap();
     drop(alice);
-    let mut alice = Daemon::start(&data, "alice", &network);
+    let mut alice = Daemon::start(&data, "alice", &network_args(&network));
     let first = alice.call("send", send.clone());
     let second = alice.call("send", send);
     assert_eq!(first["result"]["id"], second["result"]["id"], "{first} {second}");

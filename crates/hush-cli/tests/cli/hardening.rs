@@ -7,81 +7,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::rpc::Daemon;
 use super::{code, hush_as, interrupt, json, json_lines, mode, start_devnet, stderr, stdout};
-
-/// A `hush daemon --stdio` whose lines are read by a thread, so every wait has a deadline.
-struct Daemon {
-    child: Child,
-    lines: mpsc::Receiver<Value>,
-    next: u64,
-}
-
-impl Daemon {
-    fn start(data: &Path, profile: &str, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hush"))
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--profile", profile])
-            .args(extra)
-            .args(["daemon", "--stdio"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let from = BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in from.lines().map_while(Result::ok) {
-                if let Ok(value) = serde_json::from_str::<Value>(&line)
-                    && tx.send(value).is_err()
-                {
-                    return;
-                }
-            }
-        });
-        Self { child, lines, next: 0 }
-    }
-
-    fn send_line(&mut self, line: &str) {
-        let stdin = self.child.stdin.as_mut().unwrap();
-        writeln!(stdin, "{line}").unwrap();
-    }
-
-    /// Calls `method` and returns the whole answer (result or error), within `within`.
-    #[allow(clippy::disallowed_methods, reason = "a deadline for a blocking channel")]
-    fn call_within(&mut self, within: Duration, method: &str, params: Value) -> Value {
-        self.next += 1;
-        let id = self.next;
-        let line = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        self.send_line(&line.to_string());
-        let deadline = std::time::Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(answer) if answer["id"] == id => return answer,
-                Ok(_) => {}
-                Err(_) => panic!("no answer to {method} within {within:?}"),
-            }
-        }
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        self.call_within(Duration::from_secs(60), method, params)
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn new_account(data: &Path, profile: &str, name: &str) -> String {
     let made = hush_as(data, profile, &["--json", "account", "new", "--display-name", name], "");

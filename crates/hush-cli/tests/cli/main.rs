@@ -15,6 +15,7 @@ mod durability;
 mod faults;
 mod hardening;
 mod netns;
+mod rpc;
 mod tui;
 
 /// Runs `hush --data-dir DIR ARGS…` with `stdin` piped in (not a terminal).

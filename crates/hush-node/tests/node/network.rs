@@ -20,10 +20,15 @@ fn text(out: &[u8]) -> String {
     String::from_utf8_lossy(out).into_owned()
 }
 
-/// Starts `hush-node run` on `listen` with `network`; returns the child and its ready line.
-fn start(dir: &Path, listen: &str, network: &Path) -> (Child, Value) {
+/// The flags of the five-process test's nodes.
+const FIVE: &[&str] = &["--rate-limit-per-ip", "0", "--sync-interval-ms", "300"];
+
+/// Starts `hush-node run` on `listen` with `network` and `flags`; returns the child and its
+/// ready line.
+fn start(dir: &Path, listen: &str, network: &Path, flags: &[&str]) -> (Child, Value) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hush-node"))
-        .args(["run", "--listen", listen, "--rate-limit-per-ip", "0", "--sync-interval-ms", "300"])
+        .args(["run", "--listen", listen])
+        .args(flags)
         .arg("--data-dir")
         .arg(dir)
         .arg("--network")
@@ -110,7 +115,7 @@ async fn five_processes_form_a_network_replicate_and_catch_up() {
     let mut entries = String::new();
     for i in 0..NODES {
         let data = dir.path().join(format!("node-{i}"));
-        let (child, ready) = start(&data, "127.0.0.1:0", &bootstrap);
+        let (child, ready) = start(&data, "127.0.0.1:0", &bootstrap, FIVE);
         children.0.push(child);
         let url = ready["url"].as_str().unwrap().to_owned();
         let port = url.rsplit(':').next().unwrap().to_owned();
@@ -188,7 +193,7 @@ async fn five_processes_form_a_network_replicate_and_catch_up() {
     // the node kept the registry it adopted — it catches up before it serves retrieves: it
     // sends them elsewhere (503) until then, and never answers with an incomplete mailbox.
     let listen = urls[4].trim_start_matches("https://").to_owned();
-    let (child, _) = start(&dir.path().join("node-4"), &listen, &bootstrap);
+    let (child, _) = start(&dir.path().join("node-4"), &listen, &bootstrap, FIVE);
     children.0[4] = child;
     let mut caught_up = false;
     for _ in 0..100 {
@@ -281,20 +286,7 @@ fn process_network(dir: &Path, n: usize, extra: &[&str]) -> (Killed, Vec<String>
         (Killed(Vec::new()), Vec::new(), Vec::new(), String::new());
     for i in 0..n {
         let data = dir.join(format!("node-{i}"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hush-node"))
-            .args(["run", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
-            .arg("--network")
-            .arg(&bootstrap)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-        let ready: Value = serde_json::from_str(&line).unwrap();
+        let (child, ready) = start(&data, "127.0.0.1:0", &bootstrap, extra);
         children.0.push(child);
         let url = ready["url"].as_str().unwrap().to_owned();
         let port = url.rsplit(':').next().unwrap().to_owned();
